@@ -1,0 +1,219 @@
+"""The ``homecoming`` console script."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from core import assets
+from core.db import make_engine, make_session_factory
+from core.errors import ActionRefused
+from core.migrate import has_schema, upgrade
+from core.models import Organisation, OrganisationModule, Role
+from core.plugins import PluginRegistry, get_plugin_manager
+from core.settings import Settings, get_settings
+
+
+class Env:
+    """What every command needs: settings, and the plugin manager built on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._registry: PluginRegistry | None = None
+
+    @property
+    def registry(self) -> PluginRegistry:
+        if self._registry is None:
+            self._registry = get_plugin_manager(disabled=self.settings.disabled_plugins)
+            for failure in self._registry.failures:
+                click.secho(f"warning: module {failure.name!r} not loaded: {failure.error}", fg="yellow", err=True)
+        return self._registry
+
+
+pass_env = click.make_pass_decorator(Env)
+
+
+class HomecomingCLI(click.Group):
+    """Core's commands plus those modules add through ``register_cli_commands``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._module_commands()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._module_commands().get(name)
+
+    def _module_commands(self) -> dict[str, click.Command]:
+        registry = get_plugin_manager(disabled=get_settings().disabled_plugins)
+        found: dict[str, click.Command] = {}
+        for result in registry.pm.hook.register_cli_commands():
+            for command in result or []:
+                if command.name:
+                    found[command.name] = command
+        return found
+
+
+@click.group(cls=HomecomingCLI)
+@click.option("--database-url", envvar="HOMECOMING_DATABASE_URL", help="SQLAlchemy URL (default: sqlite:///homecoming.db).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Homecoming: case management for prisoner-reintegration programmes."""
+    ctx.obj = Env(get_settings(database_url))
+
+
+@main.command()
+@pass_env
+def init(env: Env) -> None:
+    """Create or upgrade the database schema (core and every installed module)."""
+    upgrade(env.settings.database_url, env.registry)
+    click.echo(f"database ready: {_safe_url(env.settings.database_url)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_env
+def serve(env: Env, host: str, port: int) -> None:
+    """Run the web app."""
+    import uvicorn
+
+    from core.web.app import create_app
+
+    if not has_schema(env.settings.database_url):
+        click.secho("the database has no schema yet: run `homecoming init` (or `homecoming demo`)", fg="red", err=True)
+        sys.exit(1)
+    if assets.missing():
+        click.secho("htmx is missing: run `homecoming assets`; pages work without it, live search does not", fg="yellow", err=True)
+    click.echo(f"Homecoming on http://{host}:{port}")
+    uvicorn.run(create_app(env.settings, env.registry), host=host, port=port, log_level="info")
+
+
+@main.command()
+@pass_env
+def demo(env: Env) -> None:
+    """Create the schema if needed and load demo data (refuses a database that holds data)."""
+    from core.demo import DEMO_PASSWORD, load_demo
+
+    upgrade(env.settings.database_url, env.registry)
+    engine = make_engine(env.settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if session.scalar(select(Organisation.id).limit(1)) is not None:
+                click.secho("the database already holds data; demo data goes only into an empty database", fg="red", err=True)
+                sys.exit(1)
+            logins = load_demo(session, env.registry, progress=_progress)
+    finally:
+        engine.dispose()
+    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    for org, role, email in logins:
+        click.echo(f"  {org:<12} {role:<18} {email}")
+
+
+def _progress(label: str, total: int) -> Any:
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@main.command()
+@pass_env
+def plugins(env: Env) -> None:
+    """List installed modules, their versions, hooks, and which organisations enable them."""
+    registry = env.registry
+    enabled: dict[str, list[str]] = {}
+    if has_schema(env.settings.database_url):
+        engine = make_engine(env.settings.database_url)
+        with make_session_factory(engine)() as session:
+            rows = session.execute(
+                select(OrganisationModule.module, Organisation.slug)
+                .join(Organisation, Organisation.id == OrganisationModule.org_id)
+                .where(OrganisationModule.enabled.is_(True))
+                .order_by(Organisation.slug)
+            ).all()
+        engine.dispose()
+        for module, slug in rows:
+            enabled.setdefault(module, []).append(slug)
+    for name, loaded in sorted(registry.modules.items()):
+        orgs = ", ".join(enabled.get(name, [])) or "no organisation"
+        click.echo(f"{name} {loaded.version}: {loaded.module.label}")
+        click.echo(f"  enabled for: {orgs}")
+        click.echo(f"  hooks: {', '.join(registry.hook_names_of(name))}")
+    for failure in registry.failures:
+        click.secho(f"{failure.name}: NOT LOADED: {failure.error}", fg="red")
+
+
+@main.group()
+def user() -> None:
+    """Manage logins."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--org", "org_slug", required=True, help="Short name of the organisation.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.password_option()
+@pass_env
+def user_create(env: Env, email: str, name: str, org_slug: str, role: str, password: str) -> None:
+    """Create a login and give it a role in an organisation."""
+    from core.services.admin import add_member, create_user
+
+    engine = make_engine(env.settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            org = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+            if org is None:
+                raise click.ClickException(f"no organisation {org_slug!r}")
+            try:
+                new = create_user(session, email, name, password)
+            except ActionRefused as exc:
+                raise click.ClickException(f"{exc.field}: {exc.message}") from None
+            add_member(session, org.id, new, Role(role))
+            session.commit()
+            click.echo(f"created {new.email} as {role} in {org.slug}")
+    finally:
+        engine.dispose()
+
+
+@main.group()
+def org() -> None:
+    """Manage organisations."""
+
+
+@org.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--module", "modules", multiple=True, help="Enable this module (repeatable).")
+@pass_env
+def org_create(env: Env, slug: str, name: str, modules: tuple[str, ...]) -> None:
+    """Create an organisation with the given modules enabled."""
+    from core.services.admin import create_organisation
+
+    unknown = set(modules) - set(env.registry.modules)
+    if unknown:
+        raise click.ClickException(f"not installed: {', '.join(sorted(unknown))}")
+    engine = make_engine(env.settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            create_organisation(session, slug, name, list(modules))
+            session.commit()
+    finally:
+        engine.dispose()
+    click.echo(f"created organisation {slug}")
+
+
+@main.command("assets")
+def assets_command() -> None:
+    """Fetch htmx 2 from the npm registry (checked against its published hash)."""
+    for asset in assets.ASSETS:
+        path = assets.fetch(asset)
+        click.echo(f"{asset.name} -> {path}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+__all__ = ["main"]

@@ -1,0 +1,155 @@
+"""Hook specifications: the contract between core and programme modules.
+
+Hooks are grouped by when they are called. ``register_<thing>`` hooks return contributions (typed
+frozen dataclasses from :mod:`core.plugin_api`); ``on_<event>`` hooks react and return nothing.
+pluggy lets an implementation accept any subset of the arguments named here, so adding an argument
+later breaks no module.
+
+Hooks marked *per organisation* are called only for the modules the current organisation has
+enabled (core's own implementations always take part).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:  # hook specs are never resolved at run time by Litestar
+    import click
+    from sqlalchemy.orm import Session
+
+    from core.models import Case, Event, Organisation, User
+    from core.contributions import CaseTab, DashboardPanel, EventKind, MenuItem, Module, Permission
+
+hookspec = pluggy.HookspecMarker("homecoming")
+
+# --- start-up: called once for every installed module -------------------------------------------
+
+
+@hookspec(firstresult=True)
+def register_module() -> Module:
+    """Describe the module: its label, routes, templates, migrations, translations and static files.
+
+    Called once at start-up, separately for each installed module, so that core knows which
+    module contributed what. Every module must implement it.
+
+    :return: a :class:`~core.plugin_api.Module`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_permissions() -> list[Permission]:
+    """Declare the permissions the module's routes and actions require.
+
+    Called once at start-up. A role holds a permission when the permission lists it in
+    ``roles``; permission names are namespaced like ``training.enrol``.
+
+    :return: a list of :class:`~core.plugin_api.Permission`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_event_kinds() -> list[EventKind]:
+    """Declare the kinds of timeline event the module writes, each named ``<module>.<what>``.
+
+    Called once at start-up. Events of a module that an organisation has disabled are hidden from
+    that organisation's timelines and filters.
+
+    :return: a list of :class:`~core.plugin_api.EventKind`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_cli_commands() -> list[click.Command]:
+    """Add commands to the ``homecoming`` console script.
+
+    Called once when the CLI starts.
+
+    :return: a list of ``click.Command`` objects (or groups).
+
+    .. versionadded:: 0.1
+    """
+
+
+# --- per request, per organisation --------------------------------------------------------------
+
+
+@hookspec
+def register_menu_items(organisation: Organisation) -> list[MenuItem]:
+    """Entries for the main navigation. *Per organisation.*
+
+    :param organisation: the organisation the page is shown for.
+    :return: a list of :class:`~core.plugin_api.MenuItem`; core shows those whose permission the
+        user holds, ordered by ``order``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_case_tabs(case: Case) -> list[CaseTab]:
+    """Tabs on the case page. *Per organisation.*
+
+    :param case: the case being shown.
+    :return: a list of :class:`~core.plugin_api.CaseTab`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_dashboard_panels(organisation: Organisation) -> list[DashboardPanel]:
+    """Panels added to the dashboard. *Per organisation.*
+
+    :param organisation: the organisation the dashboard is shown for.
+    :return: a list of :class:`~core.plugin_api.DashboardPanel`.
+
+    .. versionadded:: 0.1
+    """
+
+
+# --- reactions, inside the transaction of the action that caused them ---------------------------
+
+
+@hookspec
+def on_event_recorded(session: Session, event: Event, case: Case) -> None:
+    """React to a timeline event just added (flushed, not committed). *Per organisation.*
+
+    Runs inside the same database transaction as the action: anything added to ``session``
+    commits or rolls back with it. Raise :class:`core.plugin_api.ActionRefused` to refuse it.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_case_status_changed(session: Session, case: Case, old_status: str, new_status: str) -> None:
+    """React to a case moving from ``old_status`` to ``new_status``. *Per organisation.*
+
+    Runs inside the transaction of the change, after the status event is flushed.
+
+    .. versionadded:: 0.1
+    """
+
+
+# --- demo data ----------------------------------------------------------------------------------
+
+
+@hookspec
+def load_demo_data(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
+    """Add the module's demo records for ``organisation`` (only called when it enables the module).
+
+    :param cases: the organisation's demo cases, at every status.
+    :param staff: the organisation's demo staff by role name.
+    :param today: the date the demo data is built around.
+
+    .. versionadded:: 0.1
+    """

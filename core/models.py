@@ -1,0 +1,352 @@
+"""The minimal core model: organisations, staff, persons, cases and the case timeline.
+
+Every row that belongs to an NGO carries ``org_id``; every query the app makes filters on it
+(see :mod:`core.services`). Events are append-only: the ORM refuses to update or delete them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    text,
+
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from core.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def NameString(length: int = 200) -> String:  # noqa: N802 - reads like a type
+    """A name column: case-insensitive on SQLite so a prefix ``LIKE`` can use its index."""
+    return String(length).with_variant(String(length, collation="NOCASE"), "sqlite")
+
+
+class Role(str, enum.Enum):
+    """A staff member's role in one organisation."""
+
+    admin = "admin"
+    case_manager = "case_manager"
+    programme_officer = "programme_officer"
+    finance = "finance"
+    auditor = "auditor"
+    viewer = "viewer"
+
+
+class CaseStatus(str, enum.Enum):
+    """Where a case is on the passage from prison to home."""
+
+    referred = "referred"
+    pre_release = "pre_release"
+    released = "released"
+    follow_up = "follow_up"
+    closed = "closed"
+
+
+STATUS_ORDER = list(CaseStatus)
+
+
+class CloseReason(str, enum.Enum):
+    completed = "completed"
+    re_offended = "re_offended"
+    withdrew = "withdrew"
+    transferred = "transferred"
+    deceased = "deceased"
+    lost_contact = "lost_contact"
+
+
+class Sex(str, enum.Enum):
+    female = "female"
+    male = "male"
+    other = "other"
+
+
+class Relation(str, enum.Enum):
+    """``relative`` is the person's <relation>: a link (A, B, parent) says B is A's parent."""
+
+    parent = "parent"
+    spouse = "spouse"
+    child = "child"
+    sibling = "sibling"
+    guardian = "guardian"
+    other = "other"
+
+
+INVERSE_RELATION = {
+    Relation.parent: Relation.child,
+    Relation.child: Relation.parent,
+    Relation.spouse: Relation.spouse,
+    Relation.sibling: Relation.sibling,
+    Relation.guardian: Relation.other,
+    Relation.other: Relation.other,
+}
+
+
+class GoalArea(str, enum.Enum):
+    housing = "housing"
+    work = "work"
+    family = "family"
+    health = "health"
+    documents = "documents"
+    education = "education"
+
+
+class GoalState(str, enum.Enum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    met = "met"
+    declined = "declined"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_locale: Mapped[str] = mapped_column(String(10), default="en")
+    follow_up_interval_days: Mapped[int] = mapped_column(Integer, default=90)
+    follow_up_duration_months: Mapped[int] = mapped_column(Integer, default=36)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OrganisationModule(Base):
+    """An installed plugin switched on or off for one organisation (absent means off)."""
+
+    __tablename__ = "organisation_modules"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    module: Mapped[str] = mapped_column(String(60), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(NameString(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class WebSession(Base):
+    """A server-side login session; the cookie holds a random token, the row its SHA-256."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API, bound to one user in one organisation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Person(Base):
+    """A participant or a family member, in one organisation."""
+
+    __tablename__ = "persons"
+    __table_args__ = (
+        Index("ix_persons_org_name", "org_id", "name"),
+        Index("ix_persons_org_name_km", "org_id", "name_km"),
+        # PostgreSQL compares case-sensitively: prefix search goes through lower(name).
+        Index(
+            "ix_persons_org_lower_name",
+            "org_id",
+            text("lower(name) text_pattern_ops"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_persons_org_lower_name_km",
+            "org_id",
+            text("lower(name_km) text_pattern_ops"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(NameString())
+    name_km: Mapped[str | None] = mapped_column(NameString())
+    sex: Mapped[Sex | None] = mapped_column(String(10))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    village: Mapped[str | None] = mapped_column(String(100))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
+    province: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class PersonLink(Base):
+    """A family link: ``relative`` is ``person``'s ``relation``."""
+
+    __tablename__ = "person_links"
+    __table_args__ = (Index("ix_person_links_relative", "relative_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    relation: Mapped[Relation] = mapped_column(String(20))
+
+
+class Case(Base):
+    """One person's passage through one programme of one organisation."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_org_status", "org_id", "status"),
+        Index("ix_cases_org_manager", "org_id", "case_manager_id", "status"),
+        Index("ix_cases_org_prison", "org_id", "prison"),
+        Index("ix_cases_org_expected_release", "org_id", "expected_release"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    programme: Mapped[str] = mapped_column(String(100), default="")
+    prison: Mapped[str | None] = mapped_column(String(120))
+    prisoner_number: Mapped[str | None] = mapped_column(String(60))
+    sentence_start: Mapped[date | None] = mapped_column(Date)
+    sentence_end: Mapped[date | None] = mapped_column(Date)
+    expected_release: Mapped[date | None] = mapped_column(Date)
+    actual_release: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[CaseStatus] = mapped_column(String(20), default=CaseStatus.referred)
+    close_reason: Mapped[CloseReason | None] = mapped_column(String(20))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    opened_on: Mapped[date] = mapped_column(Date, default=date.today)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    person: Mapped[Person] = relationship(lazy="joined")
+    case_manager: Mapped[User | None] = relationship(lazy="joined")
+
+
+class CaseGoal(Base):
+    """A goal of the release plan, by area, with its state and the next step."""
+
+    __tablename__ = "case_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    area: Mapped[GoalArea] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    state: Mapped[GoalState] = mapped_column(String(20), default=GoalState.not_started)
+    next_step: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Event(Base):
+    """One entry of a case timeline. Append-only: corrections are new events (``corrects_id``)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_case_kind_date", "case_id", "kind", "occurred_on"),
+        Index("ix_events_case_date", "case_id", "occurred_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(80))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or delete a timeline event."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_event_changes(session: Session, _context, _instances) -> None:  # noqa: ANN001
+    for obj in session.dirty:
+        if isinstance(obj, Event) and session.is_modified(obj):
+            raise AppendOnlyError("timeline events are append-only; record a correction instead")
+    for obj in session.deleted:
+        if isinstance(obj, Event):
+            raise AppendOnlyError("timeline events are append-only; record a correction instead")
+
+
+__all__ = [
+    "ApiToken",
+    "AppendOnlyError",
+    "Case",
+    "CaseGoal",
+    "CaseStatus",
+    "CloseReason",
+    "Event",
+    "GoalArea",
+    "GoalState",
+    "Membership",
+    "Organisation",
+    "OrganisationModule",
+    "Person",
+    "PersonLink",
+    "Relation",
+    "Role",
+    "Sex",
+    "User",
+    "WebSession",
+
+]

@@ -1,0 +1,170 @@
+"""Loading modules from the ``homecoming.plugins`` entry points and calling them per organisation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from core import default_hooks, hookspecs
+from core.contributions import PROJECT, CaseTab, DashboardPanel, EventKind, MenuItem, Module, Permission
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "homecoming.plugins"
+CORE = "core"
+
+
+@dataclass(frozen=True)
+class LoadedModule:
+    """An installed module that loaded: its entry-point name, version and contribution."""
+
+    name: str
+    version: str
+    module: Module
+    plugin: object
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """An installed module that could not be loaded; the app starts without it."""
+
+    name: str
+    error: str
+
+
+@dataclass
+class PluginRegistry:
+    """The plugin manager with what every module contributed at start-up."""
+
+    pm: pluggy.PluginManager
+    modules: dict[str, LoadedModule] = field(default_factory=dict)
+    failures: list[LoadFailure] = field(default_factory=list)
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    event_kinds: dict[str, EventKind] = field(default_factory=dict)
+    _subsets: dict[frozenset[str], OrgHooks] = field(default_factory=dict)
+
+    def hooks_for(self, enabled: Iterable[str]) -> OrgHooks:
+        """The hooks of core plus the ``enabled`` modules (cached per set of modules)."""
+        key = frozenset(enabled) & frozenset(self.modules)
+        if key not in self._subsets:
+            removed = [m.plugin for name, m in self.modules.items() if name not in key]
+            self._subsets[key] = OrgHooks(self.pm, removed, key)
+        return self._subsets[key]
+
+    def hook_names_of(self, name: str) -> list[str]:
+        """The hooks a module implements, for ``homecoming plugins``."""
+        plugin = self.modules[name].plugin
+        return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+
+
+class OrgHooks:
+    """Typed access to the per-organisation hooks, restricted to the enabled modules."""
+
+    def __init__(self, pm: pluggy.PluginManager, removed: list[object], enabled: frozenset[str]) -> None:
+        self.enabled = enabled
+        self._pm = pm
+        self._removed = removed
+
+    def _caller(self, name: str) -> Any:
+        return self._pm.subset_hook_caller(name, remove_plugins=self._removed)
+
+    def menu_items(self, organisation: Any) -> list[MenuItem]:
+        items = _flatten(self._caller("register_menu_items")(organisation=organisation))
+        return sorted(items, key=lambda i: (i.order, str(i.label)))
+
+    def case_tabs(self, case: Any) -> list[CaseTab]:
+        tabs = _flatten(self._caller("register_case_tabs")(case=case))
+        return sorted(tabs, key=lambda t: (t.order, t.key))
+
+    def dashboard_panels(self, organisation: Any) -> list[DashboardPanel]:
+        panels = _flatten(self._caller("register_dashboard_panels")(organisation=organisation))
+        return sorted(panels, key=lambda p: (p.order, p.key))
+
+    def on_event_recorded(self, session: Any, event: Any, case: Any) -> None:
+        self._caller("on_event_recorded")(session=session, event=event, case=case)
+
+    def on_case_status_changed(self, session: Any, case: Any, old_status: str, new_status: str) -> None:
+        self._caller("on_case_status_changed")(
+            session=session, case=case, old_status=old_status, new_status=new_status
+        )
+
+    def load_demo_data(self, **kwargs: Any) -> None:
+        self._caller("load_demo_data")(**kwargs)
+
+    def is_visible_kind(self, kind: str) -> bool:
+        """Whether an event kind belongs to core or to an enabled module."""
+        module = kind.split(".", 1)[0]
+        return module == CORE or module in self.enabled
+
+
+def _flatten(results: list[list[Any] | None]) -> list[Any]:
+    return [item for result in results if result for item in result]
+
+
+def get_plugin_manager(
+    disabled: Iterable[str] = (), extra_plugins: Iterable[tuple[str, ModuleType | object]] = ()
+) -> PluginRegistry:
+    """Build a fresh plugin manager: core's own hooks, then every installed module.
+
+    :param disabled: entry-point names not to load at all (``HOMECOMING_DISABLE_PLUGINS``).
+    :param extra_plugins: ``(name, plugin)`` pairs registered as if installed (tests).
+
+    A module that fails to import or to describe itself is logged and listed in ``failures``;
+    the app starts without it.
+    """
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(default_hooks, name=CORE)
+    registry = PluginRegistry(pm)
+    disabled = set(disabled)
+
+    candidates: list[tuple[str, str, Any]] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in disabled or ep.name == CORE:
+            continue
+        version = ep.dist.version if ep.dist else "?"
+        try:
+            candidates.append((ep.name, version, ep.load()))
+        except Exception as exc:  # a broken third-party package must not stop the app
+            _fail(registry, ep.name, f"import failed: {exc.__class__.__name__}: {exc}")
+    for name, plugin in extra_plugins:
+        candidates.append((name, "test", plugin))
+
+    for name, version, plugin in candidates:
+        if pm.has_plugin(name):
+            _fail(registry, name, "another module is already registered under this name")
+            continue
+        try:
+            pm.register(plugin, name=name)
+            pm.check_pending()  # a misspelt hook name in this module is reported here
+            others = [p for p in pm.get_plugins() if p is not plugin]
+            module = pm.subset_hook_caller("register_module", remove_plugins=others)()
+            if not isinstance(module, Module):
+                raise TypeError("register_module() must return a core.plugin_api.Module")
+            kinds = _flatten(pm.subset_hook_caller("register_event_kinds", remove_plugins=others)())
+            for kind in kinds:
+                if not kind.kind.startswith(f"{name}."):
+                    raise ValueError(f"event kind {kind.kind!r} must start with {name + '.'!r}")
+        except Exception as exc:
+            if pm.is_registered(plugin):
+                pm.unregister(plugin)
+            _fail(registry, name, f"{exc.__class__.__name__}: {exc}")
+            continue
+        registry.modules[name] = LoadedModule(name, version, module, plugin)
+
+    for permission in _flatten(pm.hook.register_permissions()):
+        registry.permissions[permission.name] = permission
+    for kind in _flatten(pm.hook.register_event_kinds()):
+        registry.event_kinds[kind.kind] = kind
+    return registry
+
+
+def _fail(registry: PluginRegistry, name: str, error: str) -> None:
+    log.error("module %r was not loaded: %s", name, error)
+    registry.failures.append(LoadFailure(name, error))

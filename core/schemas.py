@@ -1,0 +1,173 @@
+"""Input schemas shared by the HTML forms and the JSON API, and output schemas of the API.
+
+Validation messages are written in English as gettext message ids; the web layer translates them
+(see :func:`core.web.forms.field_errors`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from core.models import CaseStatus, CloseReason, Relation, Sex
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blanks(cls, value: object, info) -> object:  # noqa: ANN001
+        # An empty form field means "no value" for optional fields.
+        field = cls.model_fields[info.field_name]
+        return value if field.is_required() else _blank_to_none(value)
+
+
+class PersonIn(_Input):
+    name: Name = Field(title="Name (Latin script)")
+    name_km: Text | None = Field(None, title="Name (Khmer script)")
+    sex: Sex | None = Field(None, title="Sex")
+    date_of_birth: date | None = Field(None, title="Date of birth")
+    id_number: Text | None = Field(None, title="ID number")
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = Field(
+        None, title="Phone"
+    )
+    village: Text | None = Field(None, title="Village")
+    commune: Text | None = Field(None, title="Commune")
+    district: Text | None = Field(None, title="District")
+    province: Text | None = Field(None, title="Province")
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _not_future(cls, value: date | None) -> date | None:
+        if value is not None and value > date.today():
+            raise ValueError("The date of birth cannot be in the future.")
+        if value is not None and value.year < 1900:
+            raise ValueError("Enter a date after 1900.")
+        return value
+
+
+class PersonLinkIn(_Input):
+    relative_id: int = Field(title="Family member")
+    relation: Relation = Field(title="Relation")
+
+
+class CaseIn(_Input):
+    person_id: int = Field(title="Person")
+    programme: Text = Field("", title="Programme")
+    case_manager_id: int | None = Field(None, title="Case manager")
+    prison: Text | None = Field(None, title="Prison")
+    prisoner_number: Text | None = Field(None, title="Prisoner number")
+    sentence_start: date | None = Field(None, title="Sentence start")
+    sentence_end: date | None = Field(None, title="Sentence end")
+    expected_release: date | None = Field(None, title="Expected release")
+
+
+class CaseEditIn(CaseIn):
+    person_id: int | None = Field(None, title="Person")  # type: ignore[assignment]
+
+
+class StatusChangeIn(_Input):
+    status: CaseStatus = Field(title="New status")
+    actual_release: date | None = Field(None, title="Release date")
+    close_reason: CloseReason | None = Field(None, title="Reason for closing")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = Field(
+        "", title="Note"
+    )
+
+
+class EventIn(_Input):
+    kind: str = Field(title="Kind")
+    occurred_on: date = Field(title="Date")
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = Field(
+        "", title="Notes"
+    )
+    payload: dict[str, object] = Field(default_factory=dict)
+    corrects_id: int | None = None
+
+    @field_validator("occurred_on")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("The date cannot be in the future.")
+        return value
+
+
+class GoalIn(_Input):
+    area: str = Field(title="Area")
+    description: Name = Field(title="Goal")
+    state: str = Field("not_started", title="State")
+    next_step: Text | None = Field(None, title="Next step")
+
+
+class TokenIn(BaseModel):
+    email: str
+    password: str
+    organisation: str | None = None
+
+
+# --- API output --------------------------------------------------------------------------------
+
+
+class PersonOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    name_km: str | None
+    sex: str | None
+    date_of_birth: date | None
+    id_number: str | None
+    phone: str | None
+    village: str | None
+    commune: str | None
+    district: str | None
+    province: str | None
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    person_id: int
+    person_name: str
+    programme: str
+    case_manager_id: int | None
+    prison: str | None
+    prisoner_number: str | None
+    sentence_start: date | None
+    sentence_end: date | None
+    expected_release: date | None
+    actual_release: date | None
+    status: str
+    close_reason: str | None
+    opened_on: date
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    kind: str
+    occurred_on: date
+    summary: str
+    payload: dict[str, object]
+    recorded_by_id: int | None
+    corrects_id: int | None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    limit: int
+    offset: int
+    has_more: bool

@@ -1,0 +1,121 @@
+"""Organisation administration: modules, staff and roles, organisations and users (CLI)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from core.auth import hash_password
+from core.context import Context
+from core.errors import ActionRefused
+from core.i18n import gettext as _
+from core.models import Membership, Organisation, OrganisationModule, Role, User, utcnow
+from sqlalchemy.orm import Session
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+def set_module_enabled(ctx: Context, module: str, enabled: bool) -> None:
+    """Switch an installed module on or off for the current organisation."""
+    if module not in ctx.registry.modules:
+        raise ActionRefused(_("No module of this name is installed."), "module")
+    set_module_for_org(ctx.session, ctx.org_id, module, enabled)
+
+
+def set_module_for_org(session: Session, org_id: int, module: str, enabled: bool) -> None:
+    row = session.get(OrganisationModule, (org_id, module))
+    if row is None:
+        session.add(OrganisationModule(org_id=org_id, module=module, enabled=enabled))
+    else:
+        row.enabled = enabled
+        row.changed_at = utcnow()
+    session.flush()
+
+
+def staff(ctx: Context) -> list[tuple[User, Role]]:
+    rows = ctx.session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == ctx.org_id)
+        .order_by(User.name)
+    ).all()
+    return [(user, Role(role)) for user, role in rows]
+
+
+def create_user(session: Session, email: str, name: str, password: str, locale: str | None = None) -> User:
+    """Create a login. The email is the user name; passwords are stored as argon2 hashes."""
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise ActionRefused(_("Enter a valid email address."), "email")
+    if not name.strip():
+        raise ActionRefused(_("This field is required."), "name")
+    if len(password) < MIN_PASSWORD:
+        raise ActionRefused(_("Use at least %(n)s characters.", n=MIN_PASSWORD), "password")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ActionRefused(_("A user with this email already exists."), "email")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_member(session: Session, org_id: int, user: User, role: Role) -> Membership:
+    existing = session.get(Membership, (user.id, org_id))
+    if existing is not None:
+        existing.role = role
+        session.flush()
+        return existing
+    membership = Membership(user_id=user.id, org_id=org_id, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def add_staff(ctx: Context, email: str, name: str, password: str, role: Role) -> User:
+    """Add a staff member to the current organisation (an existing login just gets the role)."""
+    user = ctx.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        user = create_user(ctx.session, email, name, password)
+    add_member(ctx.session, ctx.org_id, user, role)
+    return user
+
+
+def change_role(ctx: Context, user_id: int, role: Role) -> None:
+    membership = ctx.session.get(Membership, (user_id, ctx.org_id))
+    if membership is None:
+        raise ActionRefused(_("This person is not on the staff of this organisation."), "user_id")
+    if membership.role == Role.admin and role != Role.admin and _admin_count(ctx) <= 1:
+        raise ActionRefused(_("An organisation needs at least one administrator."), "role")
+    membership.role = role
+    ctx.session.flush()
+
+
+def remove_member(ctx: Context, user_id: int) -> None:
+    membership = ctx.session.get(Membership, (user_id, ctx.org_id))
+    if membership is None:
+        raise ActionRefused(_("This person is not on the staff of this organisation."), "user_id")
+    if membership.role == Role.admin and _admin_count(ctx) <= 1:
+        raise ActionRefused(_("An organisation needs at least one administrator."), "role")
+    ctx.session.delete(membership)
+    ctx.session.flush()
+
+
+def _admin_count(ctx: Context) -> int:
+    return len(
+        ctx.session.scalars(
+            select(Membership.user_id).where(Membership.org_id == ctx.org_id, Membership.role == Role.admin)
+        ).all()
+    )
+
+
+def create_organisation(session: Session, slug: str, name: str, modules: list[str], locale: str = "en") -> Organisation:
+    if session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
+        raise ActionRefused(_("An organisation with this short name already exists."), "slug")
+    org = Organisation(slug=slug, name=name, default_locale=locale)
+    session.add(org)
+    session.flush()
+    for module in modules:
+        set_module_for_org(session, org.id, module, True)
+    return org

@@ -1,0 +1,234 @@
+"""Cases: search, create, edit, status transitions and the release plan's goals."""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.orm import aliased
+
+from core.context import Context
+from core.errors import ActionRefused, RecordNotFound
+from core.i18n import gettext as _
+from core.models import STATUS_ORDER, Case, CaseGoal, CaseStatus, CloseReason, GoalArea, GoalState, Membership, Person, User
+from core.schemas import CaseEditIn, CaseIn, GoalIn, StatusChangeIn
+from core.services import events
+from core.services.persons import get_person
+from core.services.search import prefix_match
+
+COUNT_CAP = 1000
+"""Lists count matches up to this many and then say "1,000+": exact totals cost as much as the page."""
+
+
+def get_case(ctx: Context, case_id: int) -> Case:
+    """The case with this id in the current organisation, or :class:`RecordNotFound`."""
+    case = ctx.session.scalar(select(Case).where(Case.id == case_id, Case.org_id == ctx.org_id))
+    if case is None:
+        raise RecordNotFound
+    return case
+
+
+def search_cases(
+    ctx: Context,
+    q: str = "",
+    status: str | None = None,
+    case_manager_id: int | None = None,
+    prison: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Row], bool, int]:
+    """One page of cases, newest first, with the columns the list shows.
+
+    ``q`` matches the start of the person's Latin or Khmer name, or a prisoner number exactly.
+    Returns ``(rows, has_more, total)`` where ``total`` stops counting at :data:`COUNT_CAP`.
+    """
+    manager = aliased(User)
+    where = [Case.org_id == ctx.org_id]
+    if status:
+        where.append(Case.status == status)
+    if case_manager_id:
+        where.append(Case.case_manager_id == case_manager_id)
+    if prison:
+        where.append(Case.prison == prison)
+    if q.strip():
+        where.append(
+            or_(
+                prefix_match(ctx.session, Person.name, q),
+                prefix_match(ctx.session, Person.name_km, q),
+                Case.prisoner_number == q.strip(),
+            )
+        )
+    base = select(Case.id).join(Person, Person.id == Case.person_id).where(*where)
+    page = ctx.session.execute(
+        select(
+            Case.id,
+            Case.status,
+            Case.prison,
+            Case.prisoner_number,
+            Case.expected_release,
+            Case.actual_release,
+            Case.person_id,
+            Person.name.label("person_name"),
+            Person.name_km.label("person_name_km"),
+            manager.name.label("case_manager_name"),
+        )
+        .join(Person, Person.id == Case.person_id)
+        .outerjoin(manager, manager.id == Case.case_manager_id)
+        .where(*where)
+        .order_by(Case.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    ).all()
+    has_more = len(page) > limit
+    total = len(page[:limit]) + offset
+    if has_more:
+        total = ctx.session.scalar(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())) or 0
+    return page[:limit], has_more, total
+
+
+def cases_of_person(ctx: Context, person_id: int) -> list[Case]:
+    """The person's cases in this organisation, newest first."""
+    return list(
+        ctx.session.scalars(
+            select(Case).where(Case.org_id == ctx.org_id, Case.person_id == person_id).order_by(Case.id.desc())
+        )
+    )
+
+
+def prisons(ctx: Context) -> list[str]:
+    """Prisons named on this organisation's cases, for the filter."""
+    return list(
+        ctx.session.scalars(
+            select(Case.prison).where(Case.org_id == ctx.org_id, Case.prison.is_not(None)).distinct().order_by(Case.prison)
+        )
+    )
+
+
+def case_managers(ctx: Context) -> list[User]:
+    """Staff of this organisation who can hold a caseload."""
+    return list(
+        ctx.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.org_id == ctx.org_id, Membership.role.in_(["case_manager", "admin"]), User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def _check_case_fields(ctx: Context, data: CaseIn | CaseEditIn) -> None:
+    if data.case_manager_id is not None and data.case_manager_id not in {u.id for u in case_managers(ctx)}:
+        raise ActionRefused(_("Choose a case manager of this organisation."), "case_manager_id")
+    if data.sentence_start and data.sentence_end and data.sentence_end < data.sentence_start:
+        raise ActionRefused(_("The sentence cannot end before it starts."), "sentence_end")
+    if data.sentence_start and data.expected_release and data.expected_release < data.sentence_start:
+        raise ActionRefused(_("The release cannot come before the sentence starts."), "expected_release")
+
+
+def create_case(ctx: Context, data: CaseIn) -> Case:
+    """Open a case (status ``referred``) and write ``core.case_opened`` on its timeline."""
+    try:
+        person = get_person(ctx, data.person_id)
+    except RecordNotFound:
+        raise ActionRefused(_("Choose a person of this organisation."), "person_id") from None
+    _check_case_fields(ctx, data)
+    case = Case(org_id=ctx.org_id, opened_on=ctx.today, status=CaseStatus.referred, **data.model_dump())
+    ctx.session.add(case)
+    ctx.session.flush()
+    events.record_event(ctx, case, "core.case_opened", ctx.today, summary=person.name, system=True)
+    return case
+
+
+def update_case(ctx: Context, case: Case, data: CaseEditIn) -> Case:
+    _check_case_fields(ctx, data)
+    for name, value in data.model_dump(exclude={"person_id"}).items():
+        setattr(case, name, value)
+    ctx.session.flush()
+    return case
+
+
+def allowed_transitions(case: Case) -> list[CaseStatus]:
+    """Statuses the case may move to: any later one, and ``closed`` from any open status."""
+    current = CaseStatus(case.status)
+    if current is CaseStatus.closed:
+        return []
+    return STATUS_ORDER[STATUS_ORDER.index(current) + 1 :]
+
+
+def change_status(ctx: Context, case: Case, data: StatusChangeIn) -> Case:
+    """Move a case forward, checking the preconditions of the new status.
+
+    ``released`` and ``follow_up`` need a release date (given now or already on the case, not in
+    the future); ``closed`` needs a reason. Writes ``core.status_changed`` and calls
+    ``on_case_status_changed`` in the same transaction.
+    """
+    old = CaseStatus(case.status)
+    new = data.status
+    if new not in allowed_transitions(case):
+        raise ActionRefused(
+            _("A case cannot move from “%(old)s” to “%(new)s”.", old=status_label(old), new=status_label(new)),
+            "status",
+        )
+    if new in (CaseStatus.released, CaseStatus.follow_up):
+        release = data.actual_release or case.actual_release
+        if release is None:
+            raise ActionRefused(_("Enter the date the person was released."), "actual_release")
+        if release > ctx.today:
+            raise ActionRefused(_("The release date cannot be in the future."), "actual_release")
+        if case.sentence_start and release < case.sentence_start:
+            raise ActionRefused(_("The release cannot come before the sentence starts."), "actual_release")
+        case.actual_release = release
+    if new is CaseStatus.closed:
+        if data.close_reason is None:
+            raise ActionRefused(_("Choose the reason for closing the case."), "close_reason")
+        case.close_reason = data.close_reason
+        case.closed_on = ctx.today
+    case.status = new
+    ctx.session.flush()
+    payload: dict[str, object] = {"from": old.value, "to": new.value}
+    if data.close_reason:
+        payload["close_reason"] = data.close_reason.value
+    events.record_event(ctx, case, "core.status_changed", ctx.today, summary=data.note, payload=payload, system=True)
+    ctx.hooks.on_case_status_changed(ctx.session, case, old.value, new.value)
+    return case
+
+
+def goals(ctx: Context, case: Case) -> list[CaseGoal]:
+    return list(
+        ctx.session.scalars(
+            select(CaseGoal).where(CaseGoal.case_id == case.id, CaseGoal.org_id == ctx.org_id).order_by(CaseGoal.area, CaseGoal.id)
+        )
+    )
+
+
+def add_goal(ctx: Context, case: Case, data: GoalIn) -> CaseGoal:
+    if data.area not in GoalArea.__members__:
+        raise ActionRefused(_("Choose one of the options."), "area")
+    if data.state not in GoalState.__members__:
+        raise ActionRefused(_("Choose one of the options."), "state")
+    goal = CaseGoal(org_id=ctx.org_id, case_id=case.id, **data.model_dump())
+    ctx.session.add(goal)
+    ctx.session.flush()
+    return goal
+
+
+def status_label(status: CaseStatus | str) -> str:
+    labels = {
+        CaseStatus.referred: _("Referred"),
+        CaseStatus.pre_release: _("Pre-release"),
+        CaseStatus.released: _("Released"),
+        CaseStatus.follow_up: _("Follow-up"),
+        CaseStatus.closed: _("Closed"),
+    }
+    return labels[CaseStatus(status)]
+
+
+def close_reason_label(reason: CloseReason | str) -> str:
+    labels = {
+        CloseReason.completed: _("Completed"),
+        CloseReason.re_offended: _("Re-offended"),
+        CloseReason.withdrew: _("Withdrew"),
+        CloseReason.transferred: _("Transferred"),
+        CloseReason.deceased: _("Deceased"),
+        CloseReason.lost_contact: _("Lost contact"),
+    }
+    return labels[CloseReason(reason)]
+

@@ -1,0 +1,96 @@
+"""Persons and their family links."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from core.context import Context
+from core.errors import ActionRefused, RecordNotFound
+from core.i18n import gettext as _
+from core.models import INVERSE_RELATION, Person, PersonLink, Relation
+from core.schemas import PersonIn, PersonLinkIn
+from core.services.search import prefix_match
+
+
+def get_person(ctx: Context, person_id: int) -> Person:
+    """The person with this id in the current organisation, or :class:`RecordNotFound`."""
+    person = ctx.session.scalar(select(Person).where(Person.id == person_id, Person.org_id == ctx.org_id))
+    if person is None:
+        raise RecordNotFound
+    return person
+
+
+def search_persons(ctx: Context, q: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Person], bool]:
+    """Persons whose Latin or Khmer name starts with ``q`` (or whose ID number is ``q``).
+
+    Returns one page and whether more follow; no total is counted (see docs/decisions.md).
+    """
+    query = select(Person).where(Person.org_id == ctx.org_id)
+    if q.strip():
+        query = query.where(
+            or_(
+                prefix_match(ctx.session, Person.name, q),
+                prefix_match(ctx.session, Person.name_km, q),
+                Person.id_number == q.strip(),
+            )
+        )
+    rows = list(ctx.session.scalars(query.order_by(Person.name, Person.id).limit(limit + 1).offset(offset)))
+    return rows[:limit], len(rows) > limit
+
+
+def create_person(ctx: Context, data: PersonIn) -> Person:
+    person = Person(org_id=ctx.org_id, **data.model_dump())
+    ctx.session.add(person)
+    ctx.session.flush()
+    return person
+
+
+def update_person(ctx: Context, person: Person, data: PersonIn) -> Person:
+    for name, value in data.model_dump().items():
+        setattr(person, name, value)
+    ctx.session.flush()
+    return person
+
+
+def family_of(ctx: Context, person: Person) -> list[tuple[Relation, Person, int]]:
+    """The person's family: ``(relation of the relative to the person, relative, link id)``.
+
+    Links are stored once; a link recorded from the other side is shown with the inverse relation.
+    """
+    forward = ctx.session.execute(
+        select(PersonLink, Person)
+        .join(Person, Person.id == PersonLink.relative_id)
+        .where(PersonLink.person_id == person.id, PersonLink.org_id == ctx.org_id)
+    ).all()
+    backward = ctx.session.execute(
+        select(PersonLink, Person)
+        .join(Person, Person.id == PersonLink.person_id)
+        .where(PersonLink.relative_id == person.id, PersonLink.org_id == ctx.org_id)
+    ).all()
+    family = [(Relation(link.relation), relative, link.id) for link, relative in forward]
+    family += [(INVERSE_RELATION[Relation(link.relation)], relative, link.id) for link, relative in backward]
+    return sorted(family, key=lambda f: (f[0].value, f[1].name))
+
+
+def link_family(ctx: Context, person: Person, data: PersonLinkIn) -> PersonLink:
+    """Record that ``data.relative_id`` is the person's ``data.relation``."""
+    if data.relative_id == person.id:
+        raise ActionRefused(_("A person cannot be linked to themselves."), "relative_id")
+    try:
+        get_person(ctx, data.relative_id)
+    except RecordNotFound:
+        raise ActionRefused(_("Choose a person of this organisation."), "relative_id") from None
+    existing = ctx.session.scalar(
+        select(PersonLink.id).where(
+            or_(
+                (PersonLink.person_id == person.id) & (PersonLink.relative_id == data.relative_id),
+                (PersonLink.person_id == data.relative_id) & (PersonLink.relative_id == person.id),
+            )
+        )
+    )
+    if existing is not None:
+        raise ActionRefused(_("These two persons are already linked."), "relative_id")
+    link = PersonLink(org_id=ctx.org_id, person_id=person.id, relative_id=data.relative_id, relation=data.relation)
+    ctx.session.add(link)
+    ctx.session.flush()
+    return link

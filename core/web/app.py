@@ -1,0 +1,204 @@
+"""The application factory: ``create_app(settings)`` builds a Litestar app; nothing is global."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Litestar, Request, Response, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.auth import PUBLIC, AuthMiddleware, permission_guard, role_permissions
+from core.db import make_engine, make_session_factory
+from core.errors import ActionRefused, InvalidInput, RecordNotFound
+from core.i18n import Catalogs
+from core.i18n import gettext as _
+from core.plugins import PluginRegistry, get_plugin_manager
+from core.settings import Settings, get_settings
+from core.web import api, pages
+from core.web.deps import provide_ctx, provide_db
+from core.web.templating import build_environment
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    """Add the CSP and friends to every response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS  # type: ignore[typeddict-item]
+            await send(message)
+
+        await app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+    return middleware
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
+
+
+def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail: str = "") -> Response[Any]:
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": status, "detail": detail or title}
+        return Response(body, status_code=status)
+    return Template("error.html", context={"status": status, "title": title, "detail": detail}, status_code=status)
+
+
+def _on_not_authorized(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _wants_json(request):
+        return Response({"status_code": 401, "detail": _("Sign in first: send a bearer token.")}, status_code=401)
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    if request.headers.get("hx-request"):
+        return Response("", status_code=401, headers={"HX-Redirect": "/login"})
+    return Redirect(f"/login?next={_safe_next(target)}")
+
+
+def _safe_next(target: str) -> str:
+    return quote(target if target.startswith("/") and not target.startswith("//") else "/", safe="")
+
+
+def _on_not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return _error_page(request, 404, _("Not found"), _("There is nothing here, or it is not yours to see."))
+
+
+def _on_forbidden(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return _error_page(request, 403, _("Not allowed"), _("Your role does not allow this."))
+
+
+def _on_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Response[Any]:
+    errors = {exc.field or "__all__": exc.message}
+    if _wants_json(request):
+        return Response({"status_code": 422, "detail": exc.message, "errors": errors}, status_code=422)
+    return _error_page(request, 422, _("This cannot be done"), exc.message)
+
+
+def _on_invalid(request: Request[Any, Any, Any], exc: InvalidInput) -> Response[Any]:
+    if _wants_json(request):
+        return Response({"status_code": 422, "detail": _("Some fields are not valid."), "errors": exc.errors}, status_code=422)
+    return _error_page(request, 422, _("Some fields are not valid."), "; ".join(exc.errors.values()))
+
+
+def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    detail = exc.detail if exc.status_code < 500 else _("Something went wrong.")
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": detail}
+        if exc.extra:
+            body["extra"] = exc.extra
+        return Response(body, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
+        detail = _("The form expired. Go back, reload the page and try again.")
+    return _error_page(request, exc.status_code, _("Something is not right"), str(detail))
+
+
+def _on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong."), _("The error was logged."))
+
+
+def _module_routers(registry: PluginRegistry) -> list[Router]:
+    """Each module's handlers under a router tagged with the module's name (404 when disabled)."""
+    routers = []
+    for name, loaded in registry.modules.items():
+        handlers = list(loaded.module.route_handlers)
+        if loaded.module.static is not None:
+            handlers.append(
+                create_static_files_router(path=f"/static/{name}", directories=[loaded.module.static], opt={"permission": PUBLIC}, name=f"static-{name}")
+            )
+        if handlers:
+            routers.append(Router(path="/", route_handlers=handlers, opt={"module": name}))
+    return routers
+
+
+def create_app(settings: Settings | None = None, registry: PluginRegistry | None = None) -> Litestar:
+    """Build the web app for ``settings`` with the modules of ``registry`` (default: installed)."""
+    settings = settings or get_settings()
+    registry = registry or get_plugin_manager(disabled=settings.disabled_plugins)
+    engine = make_engine(settings.database_url)
+    modules = [m.module for m in registry.modules.values()]
+    environment = build_environment(settings.template_overrides, [m.templates for m in modules if m.templates])
+    catalogs = Catalogs([m.locale for m in modules if m.locale])
+
+    def dispose_engine() -> None:
+        engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            # One router: Litestar 2.25 wraps a sync handler twice when handlers of one path are
+            # registered one by one at the app level.
+            Router(path="/", route_handlers=pages.ROUTES),
+            api.router,
+            create_static_files_router(path="/static", directories=[STATIC], opt={"permission": PUBLIC}, name="static"),
+            *_module_routers(registry),
+        ],
+        dependencies={"ctx": Provide(provide_ctx), "db": Provide(provide_db)},
+        guards=[permission_guard],
+        middleware=[security_headers, AuthMiddleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="hc_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["/api/"],
+        ),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
+        plugins=[HTMXPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="Homecoming API",
+            version="0.1.0",
+            path="/schema",
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"permission": PUBLIC}),
+        ),
+        exception_handlers={
+            NotAuthorizedException: _on_not_authorized,
+            NotFoundException: _on_not_found,
+            RecordNotFound: _on_not_found,
+            PermissionDeniedException: _on_forbidden,
+            ActionRefused: _on_refused,
+            InvalidInput: _on_invalid,
+            HTTPException: _on_http,
+            HTTP_500_INTERNAL_SERVER_ERROR: _on_server_error,
+        },
+        state=State(
+            {
+                "settings": settings,
+                "registry": registry,
+                "engine": engine,
+                "session_factory": make_session_factory(engine),
+                "catalogs": catalogs,
+                "perms_by_role": role_permissions(registry),
+            }
+        ),
+        on_shutdown=[dispose_engine],
+        debug=settings.debug,
+    )

@@ -1,0 +1,33 @@
+"""Dependencies handed to route handlers (core's and modules')."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from litestar import Request
+from sqlalchemy.orm import Session
+
+from core.auth import CurrentUser
+from core.context import Context
+
+
+def provide_ctx(request: Request[Any, Any, Any]) -> Generator[Context, None, None]:
+    """A :class:`Context` for the signed-in user; its session closes (rolling back anything not
+    committed) when the request ends."""
+    state = request.app.state
+    user: CurrentUser = request.scope["user"]
+    session = state.session_factory()
+    try:
+        yield Context(session=session, user=user, registry=state.registry)
+    finally:
+        session.close()
+
+
+def provide_db(request: Request[Any, Any, Any]) -> Generator[Session, None, None]:
+    """A plain database session, for the few routes that run before anyone is signed in."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()

@@ -1,0 +1,547 @@
+"""Core pages: sign-in, dashboard, persons, cases and their timeline, administration.
+
+Handlers are thin: read the input, call one service, commit once, redirect (post/redirect/get) or
+re-render the form with field-level messages.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import litestar
+from litestar import Request, Response
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from core import auth
+from core.auth import PUBLIC, CurrentUser
+from core.context import Context
+from core.errors import ActionRefused, InvalidInput, RecordNotFound
+from core.i18n import LOCALES
+from core.i18n import gettext as _
+from core.models import CaseStatus, CloseReason, GoalArea, GoalState, Relation, Role, Sex, User
+from core.schemas import CaseEditIn, CaseIn, EventIn, GoalIn, PersonIn, PersonLinkIn, StatusChangeIn
+from core.services import admin, cases, dashboard, events, persons
+from core.validation import parse
+from core.web.forms import fields_of, option_label, split_payload
+from core.web.rendering import render
+
+get = partial(litestar.get, sync_to_thread=True)
+post = partial(litestar.post, sync_to_thread=True, status_code=303)
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+PAGE_SIZE = 50
+
+
+def _choices(enum: type, values: list[Any] | None = None) -> list[tuple[str, str]]:
+    return [(m.value, option_label(m.value)) for m in (values if values is not None else list(enum))]
+
+
+# --- sign in, language, organisation -------------------------------------------------------------
+
+
+@get("/login", opt={"permission": PUBLIC})
+def login_page(next: str = "/") -> Template:  # noqa: A002 - the query parameter's name
+    return Template("login.html", context={"next": next, "errors": {}, "email": ""})
+
+
+@post("/login", opt={"permission": PUBLIC})
+def login(request: Request[Any, Any, Any], data: Form, db: Session) -> Response[Any]:
+    email = str(data.get("email", ""))
+    user = auth.authenticate(db, email, str(data.get("password", "")))
+    memberships = [] if user is None else sorted(user.memberships, key=lambda m: m.org_id)
+    if user is None or not memberships:
+        return Template(
+            "login.html",
+            context={"next": data.get("next", "/"), "email": email, "errors": {"__all__": _("Wrong email or password, or the account is locked for a while.")}},
+            status_code=400,
+        )
+    token = auth.start_session(db, user, memberships[0].org_id, request.app.state.settings.session_hours)
+    db.commit()
+    target = str(data.get("next") or "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = Redirect(target)
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        token,
+        httponly=True,
+        secure=request.app.state.settings.secure_cookies,
+        samesite="lax",
+        max_age=request.app.state.settings.session_hours * 3600,
+    )
+    return response
+
+
+@post("/logout", opt={"permission": "account"})
+def logout(request: Request[Any, Any, Any], db: Session) -> Response[Any]:
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        auth.end_session(db, token)
+        db.commit()
+    response = Redirect("/login")
+    response.delete_cookie(auth.SESSION_COOKIE)
+    return response
+
+
+@post("/language", opt={"permission": PUBLIC})
+def set_language(request: Request[Any, Any, Any], data: Form, db: Session) -> Response[Any]:
+    """Pick the interface language: stored on the user when signed in, else in a cookie."""
+    locale = data.get("locale") if data.get("locale") in LOCALES else "en"
+    user: CurrentUser | None = request.scope.get("user")
+    if user is not None:
+        row = db.get(User, user.id)
+        assert row is not None
+        row.locale = locale
+        db.commit()
+    back = str(data.get("next") or "/")
+    response = Redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    response.set_cookie(auth.LANGUAGE_COOKIE, str(locale), max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+@post("/organisation", opt={"permission": "account"})
+def switch_organisation(request: Request[Any, Any, Any], data: Form, ctx: Context) -> Response[Any]:
+    """Work in another organisation the user belongs to."""
+    try:
+        org_id = int(data.get("org_id", ""))
+    except ValueError:
+        org_id = -1
+    if org_id not in {m.id for m in ctx.user.memberships}:
+        raise ActionRefused(_("You are not on the staff of that organisation."), "org_id")
+    auth.switch_session_org(ctx.session, request.cookies[auth.SESSION_COOKIE], org_id)
+    ctx.session.commit()
+    return Redirect("/")
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+@get("/", opt={"permission": "dashboard.view"})
+def dashboard_page(ctx: Context) -> Template:
+    mine = ctx.user.id if ctx.user.role == Role.case_manager else None
+    panels = [p for p in ctx.hooks.dashboard_panels(ctx.organisation) if ctx.user.can(p.permission)]
+    rendered = [html for html in (p.render(ctx) for p in panels) if html]
+    return render(
+        ctx,
+        "dashboard.html",
+        mine=mine,
+        counts=dashboard.status_counts(ctx, mine),
+        my_cases=cases.search_cases(ctx, case_manager_id=ctx.user.id, limit=10)[0] if mine else [],
+        releases=dashboard.releases_due(ctx, 90, mine),
+        follow_ups=dashboard.follow_ups_due(ctx, mine),
+        panels=rendered,
+        statuses=list(CaseStatus),
+    )
+
+
+# --- persons -----------------------------------------------------------------------------------
+
+
+@get("/persons", opt={"permission": "persons.view"})
+def person_list(request: Request[Any, Any, Any], ctx: Context, q: str = "", page: int = 1) -> Template:
+    page = max(page, 1)
+    rows, has_more = persons.search_persons(ctx, q, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    context = {"rows": rows, "q": q, "page": page, "has_more": has_more, "query": urlencode({"q": q})}
+    if request.htmx:  # type: ignore[attr-defined]
+        return Template("persons/_rows.html", context=context)
+    return render(ctx, "persons/list.html", **context)
+
+
+def _person_form(ctx: Context, person: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
+    return render(
+        ctx, "persons/form.html", status_code, person=person, values=values, errors=errors, sexes=_choices(Sex)
+    )
+
+
+@get("/persons/new", opt={"permission": "persons.edit"})
+def person_new(ctx: Context) -> Template:
+    return _person_form(ctx, None, {}, {})
+
+
+@post("/persons", opt={"permission": "persons.edit"})
+def person_create(ctx: Context, data: Form) -> Response[Any]:
+    try:
+        person = persons.create_person(ctx, parse(PersonIn, data))
+    except InvalidInput as exc:
+        return _person_form(ctx, None, data, exc.errors, 422)
+    ctx.session.commit()
+    return Redirect(f"/persons/{person.id}")
+
+
+@get("/persons/{person_id:int}", opt={"permission": "persons.view"})
+def person_detail(ctx: Context, person_id: int) -> Template:
+    person = persons.get_person(ctx, person_id)
+    return render(
+        ctx,
+        "persons/detail.html",
+        person=person,
+        family=persons.family_of(ctx, person),
+        person_cases=cases.cases_of_person(ctx, person.id),
+        relations=_choices(Relation),
+        errors={},
+    )
+
+
+@get("/persons/{person_id:int}/edit", opt={"permission": "persons.edit"})
+def person_edit(ctx: Context, person_id: int) -> Template:
+    person = persons.get_person(ctx, person_id)
+    values = {c: getattr(person, c) for c in PersonIn.model_fields}
+    return _person_form(ctx, person, values, {})
+
+
+@post("/persons/{person_id:int}", opt={"permission": "persons.edit"})
+def person_update(ctx: Context, person_id: int, data: Form) -> Response[Any]:
+    person = persons.get_person(ctx, person_id)
+    try:
+        persons.update_person(ctx, person, parse(PersonIn, data))
+    except InvalidInput as exc:
+        return _person_form(ctx, person, data, exc.errors, 422)
+    ctx.session.commit()
+    return Redirect(f"/persons/{person.id}")
+
+
+@get("/persons/lookup", opt={"permission": "persons.view"})
+def person_lookup(ctx: Context, q: str = "", field: str = "person_id") -> Template:
+    """htmx: persons matching ``q`` as choices for a person field."""
+    rows, _more = persons.search_persons(ctx, q, 10) if q.strip() else ([], False)
+    return Template("persons/_lookup.html", context={"rows": rows, "field": field})
+
+
+@post("/persons/{person_id:int}/family", opt={"permission": "persons.edit"})
+def person_link(ctx: Context, person_id: int, data: Form) -> Response[Any]:
+    person = persons.get_person(ctx, person_id)
+    try:
+        persons.link_family(ctx, person, parse(PersonLinkIn, data))
+    except (InvalidInput, ActionRefused) as exc:
+        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        return render(
+            ctx,
+            "persons/detail.html",
+            422,
+            person=person,
+            family=persons.family_of(ctx, person),
+            person_cases=cases.cases_of_person(ctx, person.id),
+            relations=_choices(Relation),
+            errors=errors,
+        )
+    ctx.session.commit()
+    return Redirect(f"/persons/{person.id}#family")
+
+
+# --- cases -------------------------------------------------------------------------------------
+
+
+@get("/cases", opt={"permission": "cases.view"})
+def case_list(
+    request: Request[Any, Any, Any],
+    ctx: Context,
+    q: str = "",
+    status: str = "",
+    case_manager: int | None = None,
+    prison: str = "",
+    page: int = 1,
+) -> Template:
+    page = max(page, 1)
+    rows, has_more, total = cases.search_cases(
+        ctx, q, status or None, case_manager, prison or None, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
+    filters = {"q": q, "status": status, "case_manager": case_manager or "", "prison": prison}
+    context = {
+        "rows": rows,
+        "page": page,
+        "has_more": has_more,
+        "total": total,
+        "capped": total > cases.COUNT_CAP,
+        "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return Template("cases/_rows.html", context=context)
+    return render(
+        ctx,
+        "cases/list.html",
+        statuses=list(CaseStatus),
+        managers=cases.case_managers(ctx),
+        prisons=cases.prisons(ctx),
+        **context,
+    )
+
+
+def _case_form(ctx: Context, case: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
+    person = None
+    person_id = values.get("person_id") or (case.person_id if case else None)
+    if person_id:
+        try:
+            person = persons.get_person(ctx, int(person_id))
+        except (ValueError, RecordNotFound):
+            person = None
+    return render(
+        ctx,
+        "cases/form.html",
+        status_code,
+        case=case,
+        person=person,
+        values=values,
+        errors=errors,
+        managers=cases.case_managers(ctx),
+    )
+
+
+@get("/cases/new", opt={"permission": "cases.edit"})
+def case_new(ctx: Context, person_id: int | None = None) -> Template:
+    return _case_form(ctx, None, {"person_id": person_id or "", "case_manager_id": ctx.user.id}, {})
+
+
+@post("/cases", opt={"permission": "cases.edit"})
+def case_create(ctx: Context, data: Form) -> Response[Any]:
+    try:
+        case = cases.create_case(ctx, parse(CaseIn, data))
+    except InvalidInput as exc:
+        ctx.session.rollback()
+        return _case_form(ctx, None, data, exc.errors, 422)
+    except ActionRefused as exc:
+        ctx.session.rollback()
+        return _case_form(ctx, None, data, {exc.field or "__all__": exc.message}, 422)
+    ctx.session.commit()
+    return Redirect(f"/cases/{case.id}")
+
+
+def _case_page(ctx: Context, case: Any, status_code: int = 200, **extra: Any) -> Template:
+    kind = extra.pop("kind", None)
+    errors = extra.pop("errors", {})
+    rows, has_more = events.timeline(ctx, case, kind)
+    return render(
+        ctx,
+        "cases/detail.html",
+        status_code,
+        case=case,
+        goals=cases.goals(ctx, case),
+        timeline=rows,
+        has_more=has_more,
+        kind=kind or "",
+        kinds=ctx.registry.event_kinds,
+        visible_kinds=events.visible_kinds(ctx),
+        manual_kinds=events.manual_kinds(ctx),
+        tabs=[t for t in ctx.hooks.case_tabs(case) if ctx.user.can(t.permission)],
+        transitions=cases.allowed_transitions(case),
+        close_reasons=_choices(CloseReason),
+        goal_areas=_choices(GoalArea),
+        goal_states=_choices(GoalState),
+        status_errors=_sub_errors(errors, "status."),
+        goal_errors=_sub_errors(errors, "goal."),
+        values=extra.pop("values", {}),
+        **extra,
+    )
+
+
+def _sub_errors(errors: dict[str, str], prefix: str) -> dict[str, str]:
+    return {k[len(prefix) :]: v for k, v in errors.items() if k.startswith(prefix)}
+
+
+@get("/cases/{case_id:int}", opt={"permission": "cases.view"})
+def case_detail(ctx: Context, case_id: int, kind: str = "") -> Template:
+    return _case_page(ctx, cases.get_case(ctx, case_id), kind=kind or None)
+
+
+@get("/cases/{case_id:int}/timeline", opt={"permission": "cases.view"})
+def case_timeline(ctx: Context, case_id: int, kind: str = "", page: int = 1) -> Template:
+    """htmx: a page of the timeline (filtered by kind), or the next page for "show older"."""
+    case = cases.get_case(ctx, case_id)
+    page = max(page, 1)
+    rows, has_more = events.timeline(ctx, case, kind or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return Template(
+        "cases/_timeline.html",
+        context={"case": case, "timeline": rows, "has_more": has_more, "kind": kind, "page": page, "kinds": ctx.registry.event_kinds},
+    )
+
+
+@get("/cases/{case_id:int}/edit", opt={"permission": "cases.edit"})
+def case_edit(ctx: Context, case_id: int) -> Template:
+    case = cases.get_case(ctx, case_id)
+    values = {c: getattr(case, c) for c in CaseIn.model_fields}
+    return _case_form(ctx, case, values, {})
+
+
+@post("/cases/{case_id:int}", opt={"permission": "cases.edit"})
+def case_update(ctx: Context, case_id: int, data: Form) -> Response[Any]:
+    case = cases.get_case(ctx, case_id)
+    try:
+        cases.update_case(ctx, case, parse(CaseEditIn, data))
+    except InvalidInput as exc:
+        ctx.session.rollback()
+        return _case_form(ctx, case, data, exc.errors, 422)
+    except ActionRefused as exc:
+        ctx.session.rollback()
+        return _case_form(ctx, case, data, {exc.field or "__all__": exc.message}, 422)
+    ctx.session.commit()
+    return Redirect(f"/cases/{case.id}")
+
+
+@post("/cases/{case_id:int}/status", opt={"permission": "cases.status"})
+def case_status(ctx: Context, case_id: int, data: Form) -> Response[Any]:
+    case = cases.get_case(ctx, case_id)
+    try:
+        cases.change_status(ctx, case, parse(StatusChangeIn, data))
+    except (InvalidInput, ActionRefused) as exc:
+        ctx.session.rollback()
+        case = cases.get_case(ctx, case_id)
+        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        return _case_page(ctx, case, 422, errors={f"status.{k}": v for k, v in errors.items()}, values=data)
+    ctx.session.commit()
+    return Redirect(f"/cases/{case.id}")
+
+
+@get("/cases/{case_id:int}/events/new", opt={"permission": "events.record"})
+def event_new(request: Request[Any, Any, Any], ctx: Context, case_id: int, kind: str = "core.note") -> Template:
+    """The form to record one kind of event (a fragment for htmx, a page without JavaScript)."""
+    case = cases.get_case(ctx, case_id)
+    return _event_form(request, ctx, case, kind, {"occurred_on": ctx.today.isoformat()}, {})
+
+
+def _event_form(request: Request[Any, Any, Any], ctx: Context, case: Any, kind: str, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
+    kinds = {k.kind: k for k in events.manual_kinds(ctx)}
+    if kind not in kinds:
+        raise ActionRefused(_("You cannot record this kind of event."), "kind")
+    context = {"case": case, "kind": kinds[kind], "fields": fields_of(kinds[kind].schema), "values": values, "errors": errors}
+    if request.htmx and status_code == 200:  # type: ignore[attr-defined]
+        return Template("cases/_event_form.html", context=context)
+    return render(ctx, "cases/event_form.html", status_code, **context)
+
+
+@post("/cases/{case_id:int}/events", opt={"permission": "events.record"})
+def event_create(request: Request[Any, Any, Any], ctx: Context, case_id: int, data: Form) -> Response[Any]:
+    case = cases.get_case(ctx, case_id)
+    kind = str(data.get("kind", ""))
+    try:
+        entry = parse(EventIn, {**data, "payload": split_payload(data)})
+        events.record_event(
+            ctx, case, entry.kind, entry.occurred_on, summary=entry.summary, payload=entry.payload, corrects_id=entry.corrects_id
+        )
+    except (InvalidInput, ActionRefused) as exc:
+        ctx.session.rollback()
+        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        return _event_form(request, ctx, case, kind, data, errors, 422)
+    ctx.session.commit()
+    return Redirect(f"/cases/{case.id}#timeline")
+
+
+@post("/cases/{case_id:int}/goals", opt={"permission": "cases.edit"})
+def goal_create(ctx: Context, case_id: int, data: Form) -> Response[Any]:
+    case = cases.get_case(ctx, case_id)
+    try:
+        cases.add_goal(ctx, case, parse(GoalIn, data))
+    except (InvalidInput, ActionRefused) as exc:
+        ctx.session.rollback()
+        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        return _case_page(ctx, case, 422, errors={f"goal.{k}": v for k, v in errors.items()}, values=data)
+    ctx.session.commit()
+    return Redirect(f"/cases/{case.id}#plan")
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> Template:
+    return render(
+        ctx,
+        "admin/index.html",
+        status_code,
+        org=ctx.organisation,
+        modules=ctx.registry.modules,
+        failures=ctx.registry.failures,
+        staff=admin.staff(ctx),
+        roles=_choices(Role),
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+@get("/admin", opt={"permission": "admin.modules"})
+def admin_page(ctx: Context) -> Template:
+    return _admin_page(ctx)
+
+
+@post("/admin/modules/{module:str}", opt={"permission": "admin.modules"})
+def admin_module(ctx: Context, module: str, data: Form) -> Response[Any]:
+    admin.set_module_enabled(ctx, module, data.get("enabled") == "1")
+    ctx.session.commit()
+    return Redirect("/admin#modules")
+
+
+@post("/admin/staff", opt={"permission": "admin.staff"})
+def admin_add_staff(ctx: Context, data: Form) -> Response[Any]:
+    try:
+        role = Role(data.get("role", ""))
+    except ValueError:
+        return _admin_page(ctx, 422, {"role": _("Choose one of the options.")}, data)
+    try:
+        admin.add_staff(ctx, str(data.get("email", "")), str(data.get("name", "")), str(data.get("password", "")), role)
+    except ActionRefused as exc:
+        ctx.session.rollback()
+        return _admin_page(ctx, 422, {exc.field or "__all__": exc.message}, data)
+    ctx.session.commit()
+    return Redirect("/admin#staff")
+
+
+@post("/admin/staff/{user_id:int}/role", opt={"permission": "admin.staff"})
+def admin_change_role(ctx: Context, user_id: int, data: Form) -> Response[Any]:
+    try:
+        role = Role(data.get("role", ""))
+        admin.change_role(ctx, user_id, role)
+    except ValueError:
+        return _admin_page(ctx, 422, {"role": _("Choose one of the options.")})
+    except ActionRefused as exc:
+        ctx.session.rollback()
+        return _admin_page(ctx, 422, {exc.field or "__all__": exc.message})
+    ctx.session.commit()
+    return Redirect("/admin#staff")
+
+
+@post("/admin/staff/{user_id:int}/remove", opt={"permission": "admin.staff"})
+def admin_remove_staff(ctx: Context, user_id: int) -> Response[Any]:
+    try:
+        admin.remove_member(ctx, user_id)
+    except ActionRefused as exc:
+        ctx.session.rollback()
+        return _admin_page(ctx, 422, {exc.field or "__all__": exc.message})
+    ctx.session.commit()
+    return Redirect("/admin#staff")
+
+
+ROUTES = [
+    login_page,
+    login,
+    logout,
+    set_language,
+    switch_organisation,
+    dashboard_page,
+    person_list,
+    person_new,
+    person_create,
+    person_detail,
+    person_edit,
+    person_update,
+    person_lookup,
+    person_link,
+    case_list,
+    case_new,
+    case_create,
+    case_detail,
+    case_timeline,
+    case_edit,
+    case_update,
+    case_status,
+    event_new,
+    event_create,
+    goal_create,
+    admin_page,
+    admin_module,
+    admin_add_staff,
+    admin_change_role,
+    admin_remove_staff,
+]
+

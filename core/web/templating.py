@@ -1,0 +1,63 @@
+"""One Jinja environment: site overrides, then each module's templates, then core's.
+
+A template may extend the one it overrides with the ``default:`` prefix, e.g. a site's
+``base.html`` can start with ``{% extends "default:base.html" %}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
+from markupsafe import Markup
+
+from core import i18n
+from core.services.cases import close_reason_label, status_label
+from core.web.forms import option_label
+
+CORE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@pass_context
+def _gettext(context: Any, message: str, **variables: Any) -> str:
+    return i18n.gettext(str(message), **variables)
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
+    return i18n.ngettext(singular, plural, n, **variables)
+
+
+def build_environment(overrides: Path | None, module_template_dirs: list[Path]) -> Environment:
+    core_loader = FileSystemLoader(CORE_TEMPLATES)
+    loaders: list[Any] = []
+    if overrides is not None:
+        loaders.append(FileSystemLoader(overrides))
+    loaders.extend(FileSystemLoader(d) for d in module_template_dirs)
+    loaders.append(core_loader)
+    loaders.append(PrefixLoader({"default": core_loader}, delimiter=":"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.globals.update(
+        _=_gettext,
+        current_locale=i18n.current_locale,
+        locales=i18n.LOCALE_NAMES,
+        status_label=status_label,
+        close_reason_label=close_reason_label,
+        option_label=option_label,
+    )
+    env.filters.update(
+        date=i18n.format_date,
+        number=i18n.format_number,
+        money=i18n.format_money,
+        t=lambda message: i18n.gettext(str(message)),
+        nl2br=lambda text: Markup("<br>").join(text.splitlines()) if text else "",
+    )
+    return env

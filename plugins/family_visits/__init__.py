@@ -1,0 +1,1 @@
+"""Monthly prison-visit subsidies, from schedule to receipt."""

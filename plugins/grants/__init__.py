@@ -1,0 +1,1 @@
+"""Small-business grants: plans, approval, tranches, repayment and the microbusiness's books."""

@@ -1,0 +1,1 @@
+"""Housing repairs for the family home before release."""

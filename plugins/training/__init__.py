@@ -1,0 +1,1 @@
+"""Vocational training that ends in a government-certified certificate."""
