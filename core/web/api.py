@@ -12,21 +12,20 @@ from typing import Annotated
 import litestar
 from litestar import Router
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import Parameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import PUBLIC
-from core.context import Context
 from core.models import Case, Organisation
 from core.schemas import CaseIn, CaseOut, EventIn, EventOut, Page, PersonIn, PersonOut, TokenIn
 from core.services import cases, events, persons
+from core.web.deps import Ctx, Db
 
 get = partial(litestar.get, sync_to_thread=True)
 post = partial(litestar.post, sync_to_thread=True)
-Limit = Annotated[int, Parameter(ge=1, le=200)]
-Offset = Annotated[int, Parameter(ge=0)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 def _case_out(case: Case) -> CaseOut:
@@ -34,7 +33,7 @@ def _case_out(case: Case) -> CaseOut:
 
 
 @post("/tokens", opt={"permission": PUBLIC}, status_code=201)
-def create_token(data: TokenIn, db: Session) -> dict[str, str]:
+def create_token(data: Annotated[TokenIn, Body()], db: Db) -> dict[str, str]:
     """Exchange an email and password for a bearer token valid 30 days."""
     user = auth.authenticate(db, data.email, data.password)
     if user is None or not user.memberships:
@@ -52,52 +51,44 @@ def create_token(data: TokenIn, db: Session) -> dict[str, str]:
 
 
 @get("/persons", opt={"permission": "persons.view"})
-def list_persons(ctx: Context, q: str = "", limit: Limit = 50, offset: Offset = 0) -> Page[PersonOut]:
+def list_persons(ctx: Ctx, q: FromQuery[str] = "", limit: Limit = 50, offset: Offset = 0) -> Page[PersonOut]:
     rows, has_more = persons.search_persons(ctx, q, limit, offset)
     return Page[PersonOut](items=[PersonOut.model_validate(p) for p in rows], limit=limit, offset=offset, has_more=has_more)
 
 
 @post("/persons", opt={"permission": "persons.edit"})
-def create_person(ctx: Context, data: PersonIn) -> PersonOut:
+def create_person(ctx: Ctx, data: Annotated[PersonIn, Body()]) -> PersonOut:
     person = persons.create_person(ctx, data)
     ctx.session.commit()
     return PersonOut.model_validate(person)
 
 
 @get("/persons/{person_id:int}", opt={"permission": "persons.view"})
-def get_person(ctx: Context, person_id: int) -> PersonOut:
+def get_person(ctx: Ctx, person_id: FromPath[int]) -> PersonOut:
     return PersonOut.model_validate(persons.get_person(ctx, person_id))
 
 
 @get("/cases", opt={"permission": "cases.view"})
-def list_cases(
-    ctx: Context,
-    q: str = "",
-    status: str | None = None,
-    case_manager: int | None = None,
-    prison: str | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> Page[CaseOut]:
+def list_cases(ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str | None] = None, case_manager: FromQuery[int | None] = None, prison: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[CaseOut]:
     rows, has_more, _total = cases.search_cases(ctx, q, status, case_manager, prison, limit, offset)
     found = {c.id: c for c in ctx.session.scalars(select(Case).where(Case.id.in_([r.id for r in rows])))}
     return Page[CaseOut](items=[_case_out(found[r.id]) for r in rows], limit=limit, offset=offset, has_more=has_more)
 
 
 @post("/cases", opt={"permission": "cases.edit"})
-def create_case(ctx: Context, data: CaseIn) -> CaseOut:
+def create_case(ctx: Ctx, data: Annotated[CaseIn, Body()]) -> CaseOut:
     case = cases.create_case(ctx, data)
     ctx.session.commit()
     return _case_out(case)
 
 
 @get("/cases/{case_id:int}", opt={"permission": "cases.view"})
-def get_case(ctx: Context, case_id: int) -> CaseOut:
+def get_case(ctx: Ctx, case_id: FromPath[int]) -> CaseOut:
     return _case_out(cases.get_case(ctx, case_id))
 
 
 @get("/cases/{case_id:int}/events", opt={"permission": "cases.view"})
-def list_events(ctx: Context, case_id: int, kind: str | None = None, limit: Limit = 50, offset: Offset = 0) -> Page[EventOut]:
+def list_events(ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[EventOut]:
     case = cases.get_case(ctx, case_id)
     rows, has_more = events.timeline(ctx, case, kind, limit, offset)
     items = [EventOut.model_validate({**r._mapping, "case_id": case.id}) for r in rows]
@@ -105,7 +96,7 @@ def list_events(ctx: Context, case_id: int, kind: str | None = None, limit: Limi
 
 
 @post("/cases/{case_id:int}/events", opt={"permission": "events.record"})
-def create_event(ctx: Context, case_id: int, data: EventIn) -> EventOut:
+def create_event(ctx: Ctx, case_id: FromPath[int], data: Annotated[EventIn, Body()]) -> EventOut:
     case = cases.get_case(ctx, case_id)
     event = events.record_event(
         ctx, case, data.kind, data.occurred_on, summary=data.summary, payload=data.payload, corrects_id=data.corrects_id

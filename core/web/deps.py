@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request
+from litestar.di import NamedDependency
 from sqlalchemy.orm import Session
 
 from core.auth import CurrentUser
 from core.context import Context
+
+
+Ctx: TypeAlias = NamedDependency[Context]
+"""Annotate a handler's ``ctx`` parameter with this to get the :class:`Context` of the request."""
+Db: TypeAlias = NamedDependency[Session]
 
 
 def provide_ctx(request: Request[Any, Any, Any]) -> Generator[Context, None, None]:

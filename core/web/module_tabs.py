@@ -6,11 +6,12 @@ from typing import Any
 
 import litestar
 from litestar import Request
+from litestar.params import FromPath
 from litestar.response import Template
 
-from core.context import Context
 from core.contributions import CaseTab
 from core.services import cases, events
+from core.web.deps import Ctx
 from core.web.rendering import render
 
 
@@ -23,7 +24,7 @@ def module_events_tab(module: str, label: str, order: int = 100) -> tuple[Any, C
     path = f"/{module}/cases/{{case_id:int}}/tab"
 
     @litestar.get(path, opt={"permission": "cases.view"}, sync_to_thread=True, name=f"{module}-case-tab")
-    def tab(request: Request[Any, Any, Any], ctx: Context, case_id: int) -> Template:
+    def tab(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[int]) -> Template:
         case = cases.get_case(ctx, case_id)
         rows, has_more = events.timeline(ctx, case, prefix=module, limit=200)
         context = {"case": case, "timeline": rows, "has_more": False, "page": 1, "kind": "", "kinds": ctx.registry.event_kinds, "label": label}

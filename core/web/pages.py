@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 import litestar
 from litestar import Request, Response
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import PUBLIC, CurrentUser
@@ -28,12 +27,18 @@ from core.schemas import CaseEditIn, CaseIn, EventIn, GoalIn, PersonIn, PersonLi
 from core.services import admin, cases, dashboard, events, persons
 from core.validation import parse
 from core.web.forms import fields_of, option_label, split_payload
+from core.web.deps import Ctx, Db
 from core.web.rendering import render
 
 get = partial(litestar.get, sync_to_thread=True)
 post = partial(litestar.post, sync_to_thread=True, status_code=303)
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 50
+
+
+def see_other(path: str) -> Redirect:
+    """Post/redirect/get: 303 makes the browser follow with a GET."""
+    return Redirect(path, status_code=303)
 
 
 def _choices(enum: type, values: list[Any] | None = None) -> list[tuple[str, str]]:
@@ -44,12 +49,12 @@ def _choices(enum: type, values: list[Any] | None = None) -> list[tuple[str, str
 
 
 @get("/login", opt={"permission": PUBLIC})
-def login_page(next: str = "/") -> Template:  # noqa: A002 - the query parameter's name
+def login_page(next: FromQuery[str] = "/") -> Template:  # noqa: A002 - the query parameter's name
     return Template("login.html", context={"next": next, "errors": {}, "email": ""})
 
 
 @post("/login", opt={"permission": PUBLIC})
-def login(request: Request[Any, Any, Any], data: Form, db: Session) -> Response[Any]:
+def login(request: Request[Any, Any, Any], data: Form, db: Db) -> Response[Any]:
     email = str(data.get("email", ""))
     user = auth.authenticate(db, email, str(data.get("password", "")))
     memberships = [] if user is None else sorted(user.memberships, key=lambda m: m.org_id)
@@ -64,7 +69,7 @@ def login(request: Request[Any, Any, Any], data: Form, db: Session) -> Response[
     target = str(data.get("next") or "/")
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
-    response = Redirect(target)
+    response = see_other(target)
     response.set_cookie(
         auth.SESSION_COOKIE,
         token,
@@ -77,18 +82,18 @@ def login(request: Request[Any, Any, Any], data: Form, db: Session) -> Response[
 
 
 @post("/logout", opt={"permission": "account"})
-def logout(request: Request[Any, Any, Any], db: Session) -> Response[Any]:
+def logout(request: Request[Any, Any, Any], db: Db) -> Response[Any]:
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
         auth.end_session(db, token)
         db.commit()
-    response = Redirect("/login")
+    response = see_other("/login")
     response.delete_cookie(auth.SESSION_COOKIE)
     return response
 
 
 @post("/language", opt={"permission": PUBLIC})
-def set_language(request: Request[Any, Any, Any], data: Form, db: Session) -> Response[Any]:
+def set_language(request: Request[Any, Any, Any], data: Form, db: Db) -> Response[Any]:
     """Pick the interface language: stored on the user when signed in, else in a cookie."""
     locale = data.get("locale") if data.get("locale") in LOCALES else "en"
     user: CurrentUser | None = request.scope.get("user")
@@ -98,13 +103,13 @@ def set_language(request: Request[Any, Any, Any], data: Form, db: Session) -> Re
         row.locale = locale
         db.commit()
     back = str(data.get("next") or "/")
-    response = Redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    response = see_other(back if back.startswith("/") and not back.startswith("//") else "/")
     response.set_cookie(auth.LANGUAGE_COOKIE, str(locale), max_age=365 * 86400, samesite="lax", httponly=True)
     return response
 
 
 @post("/organisation", opt={"permission": "account"})
-def switch_organisation(request: Request[Any, Any, Any], data: Form, ctx: Context) -> Response[Any]:
+def switch_organisation(request: Request[Any, Any, Any], data: Form, ctx: Ctx) -> Response[Any]:
     """Work in another organisation the user belongs to."""
     try:
         org_id = int(data.get("org_id", ""))
@@ -114,14 +119,14 @@ def switch_organisation(request: Request[Any, Any, Any], data: Form, ctx: Contex
         raise ActionRefused(_("You are not on the staff of that organisation."), "org_id")
     auth.switch_session_org(ctx.session, request.cookies[auth.SESSION_COOKIE], org_id)
     ctx.session.commit()
-    return Redirect("/")
+    return see_other("/")
 
 
 # --- dashboard ---------------------------------------------------------------------------------
 
 
 @get("/", opt={"permission": "dashboard.view"})
-def dashboard_page(ctx: Context) -> Template:
+def dashboard_page(ctx: Ctx) -> Template:
     mine = ctx.user.id if ctx.user.role == Role.case_manager else None
     panels = [p for p in ctx.hooks.dashboard_panels(ctx.organisation) if ctx.user.can(p.permission)]
     rendered = [html for html in (p.render(ctx) for p in panels) if html]
@@ -142,7 +147,7 @@ def dashboard_page(ctx: Context) -> Template:
 
 
 @get("/persons", opt={"permission": "persons.view"})
-def person_list(request: Request[Any, Any, Any], ctx: Context, q: str = "", page: int = 1) -> Template:
+def person_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     page = max(page, 1)
     rows, has_more = persons.search_persons(ctx, q, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     context = {"rows": rows, "q": q, "page": page, "has_more": has_more, "query": urlencode({"q": q})}
@@ -158,22 +163,22 @@ def _person_form(ctx: Context, person: Any, values: dict[str, Any], errors: dict
 
 
 @get("/persons/new", opt={"permission": "persons.edit"})
-def person_new(ctx: Context) -> Template:
+def person_new(ctx: Ctx) -> Template:
     return _person_form(ctx, None, {}, {})
 
 
 @post("/persons", opt={"permission": "persons.edit"})
-def person_create(ctx: Context, data: Form) -> Response[Any]:
+def person_create(ctx: Ctx, data: Form) -> Response[Any]:
     try:
         person = persons.create_person(ctx, parse(PersonIn, data))
     except InvalidInput as exc:
         return _person_form(ctx, None, data, exc.errors, 422)
     ctx.session.commit()
-    return Redirect(f"/persons/{person.id}")
+    return see_other(f"/persons/{person.id}")
 
 
 @get("/persons/{person_id:int}", opt={"permission": "persons.view"})
-def person_detail(ctx: Context, person_id: int) -> Template:
+def person_detail(ctx: Ctx, person_id: FromPath[int]) -> Template:
     person = persons.get_person(ctx, person_id)
     return render(
         ctx,
@@ -187,32 +192,32 @@ def person_detail(ctx: Context, person_id: int) -> Template:
 
 
 @get("/persons/{person_id:int}/edit", opt={"permission": "persons.edit"})
-def person_edit(ctx: Context, person_id: int) -> Template:
+def person_edit(ctx: Ctx, person_id: FromPath[int]) -> Template:
     person = persons.get_person(ctx, person_id)
     values = {c: getattr(person, c) for c in PersonIn.model_fields}
     return _person_form(ctx, person, values, {})
 
 
 @post("/persons/{person_id:int}", opt={"permission": "persons.edit"})
-def person_update(ctx: Context, person_id: int, data: Form) -> Response[Any]:
+def person_update(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]:
     person = persons.get_person(ctx, person_id)
     try:
         persons.update_person(ctx, person, parse(PersonIn, data))
     except InvalidInput as exc:
         return _person_form(ctx, person, data, exc.errors, 422)
     ctx.session.commit()
-    return Redirect(f"/persons/{person.id}")
+    return see_other(f"/persons/{person.id}")
 
 
 @get("/persons/lookup", opt={"permission": "persons.view"})
-def person_lookup(ctx: Context, q: str = "", field: str = "person_id") -> Template:
+def person_lookup(ctx: Ctx, q: FromQuery[str] = "", field: FromQuery[str] = "person_id") -> Template:
     """htmx: persons matching ``q`` as choices for a person field."""
     rows, _more = persons.search_persons(ctx, q, 10) if q.strip() else ([], False)
     return Template("persons/_lookup.html", context={"rows": rows, "field": field})
 
 
 @post("/persons/{person_id:int}/family", opt={"permission": "persons.edit"})
-def person_link(ctx: Context, person_id: int, data: Form) -> Response[Any]:
+def person_link(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]:
     person = persons.get_person(ctx, person_id)
     try:
         persons.link_family(ctx, person, parse(PersonLinkIn, data))
@@ -229,22 +234,14 @@ def person_link(ctx: Context, person_id: int, data: Form) -> Response[Any]:
             errors=errors,
         )
     ctx.session.commit()
-    return Redirect(f"/persons/{person.id}#family")
+    return see_other(f"/persons/{person.id}#family")
 
 
 # --- cases -------------------------------------------------------------------------------------
 
 
 @get("/cases", opt={"permission": "cases.view"})
-def case_list(
-    request: Request[Any, Any, Any],
-    ctx: Context,
-    q: str = "",
-    status: str = "",
-    case_manager: int | None = None,
-    prison: str = "",
-    page: int = 1,
-) -> Template:
+def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str] = "", case_manager: FromQuery[int | None] = None, prison: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     page = max(page, 1)
     rows, has_more, total = cases.search_cases(
         ctx, q, status or None, case_manager, prison or None, PAGE_SIZE, (page - 1) * PAGE_SIZE
@@ -292,12 +289,12 @@ def _case_form(ctx: Context, case: Any, values: dict[str, Any], errors: dict[str
 
 
 @get("/cases/new", opt={"permission": "cases.edit"})
-def case_new(ctx: Context, person_id: int | None = None) -> Template:
+def case_new(ctx: Ctx, person_id: FromQuery[int | None] = None) -> Template:
     return _case_form(ctx, None, {"person_id": person_id or "", "case_manager_id": ctx.user.id}, {})
 
 
 @post("/cases", opt={"permission": "cases.edit"})
-def case_create(ctx: Context, data: Form) -> Response[Any]:
+def case_create(ctx: Ctx, data: Form) -> Response[Any]:
     try:
         case = cases.create_case(ctx, parse(CaseIn, data))
     except InvalidInput as exc:
@@ -307,7 +304,7 @@ def case_create(ctx: Context, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _case_form(ctx, None, data, {exc.field or "__all__": exc.message}, 422)
     ctx.session.commit()
-    return Redirect(f"/cases/{case.id}")
+    return see_other(f"/cases/{case.id}")
 
 
 def _case_page(ctx: Context, case: Any, status_code: int = 200, **extra: Any) -> Template:
@@ -343,12 +340,12 @@ def _sub_errors(errors: dict[str, str], prefix: str) -> dict[str, str]:
 
 
 @get("/cases/{case_id:int}", opt={"permission": "cases.view"})
-def case_detail(ctx: Context, case_id: int, kind: str = "") -> Template:
+def case_detail(ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str] = "") -> Template:
     return _case_page(ctx, cases.get_case(ctx, case_id), kind=kind or None)
 
 
 @get("/cases/{case_id:int}/timeline", opt={"permission": "cases.view"})
-def case_timeline(ctx: Context, case_id: int, kind: str = "", page: int = 1) -> Template:
+def case_timeline(ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     """htmx: a page of the timeline (filtered by kind), or the next page for "show older"."""
     case = cases.get_case(ctx, case_id)
     page = max(page, 1)
@@ -360,14 +357,14 @@ def case_timeline(ctx: Context, case_id: int, kind: str = "", page: int = 1) -> 
 
 
 @get("/cases/{case_id:int}/edit", opt={"permission": "cases.edit"})
-def case_edit(ctx: Context, case_id: int) -> Template:
+def case_edit(ctx: Ctx, case_id: FromPath[int]) -> Template:
     case = cases.get_case(ctx, case_id)
     values = {c: getattr(case, c) for c in CaseIn.model_fields}
     return _case_form(ctx, case, values, {})
 
 
 @post("/cases/{case_id:int}", opt={"permission": "cases.edit"})
-def case_update(ctx: Context, case_id: int, data: Form) -> Response[Any]:
+def case_update(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
     try:
         cases.update_case(ctx, case, parse(CaseEditIn, data))
@@ -378,11 +375,11 @@ def case_update(ctx: Context, case_id: int, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _case_form(ctx, case, data, {exc.field or "__all__": exc.message}, 422)
     ctx.session.commit()
-    return Redirect(f"/cases/{case.id}")
+    return see_other(f"/cases/{case.id}")
 
 
 @post("/cases/{case_id:int}/status", opt={"permission": "cases.status"})
-def case_status(ctx: Context, case_id: int, data: Form) -> Response[Any]:
+def case_status(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
     try:
         cases.change_status(ctx, case, parse(StatusChangeIn, data))
@@ -392,11 +389,11 @@ def case_status(ctx: Context, case_id: int, data: Form) -> Response[Any]:
         errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
         return _case_page(ctx, case, 422, errors={f"status.{k}": v for k, v in errors.items()}, values=data)
     ctx.session.commit()
-    return Redirect(f"/cases/{case.id}")
+    return see_other(f"/cases/{case.id}")
 
 
 @get("/cases/{case_id:int}/events/new", opt={"permission": "events.record"})
-def event_new(request: Request[Any, Any, Any], ctx: Context, case_id: int, kind: str = "core.note") -> Template:
+def event_new(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str] = "core.note") -> Template:
     """The form to record one kind of event (a fragment for htmx, a page without JavaScript)."""
     case = cases.get_case(ctx, case_id)
     return _event_form(request, ctx, case, kind, {"occurred_on": ctx.today.isoformat()}, {})
@@ -413,7 +410,7 @@ def _event_form(request: Request[Any, Any, Any], ctx: Context, case: Any, kind: 
 
 
 @post("/cases/{case_id:int}/events", opt={"permission": "events.record"})
-def event_create(request: Request[Any, Any, Any], ctx: Context, case_id: int, data: Form) -> Response[Any]:
+def event_create(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
     kind = str(data.get("kind", ""))
     try:
@@ -426,11 +423,11 @@ def event_create(request: Request[Any, Any, Any], ctx: Context, case_id: int, da
         errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
         return _event_form(request, ctx, case, kind, data, errors, 422)
     ctx.session.commit()
-    return Redirect(f"/cases/{case.id}#timeline")
+    return see_other(f"/cases/{case.id}#timeline")
 
 
 @post("/cases/{case_id:int}/goals", opt={"permission": "cases.edit"})
-def goal_create(ctx: Context, case_id: int, data: Form) -> Response[Any]:
+def goal_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
     try:
         cases.add_goal(ctx, case, parse(GoalIn, data))
@@ -439,7 +436,7 @@ def goal_create(ctx: Context, case_id: int, data: Form) -> Response[Any]:
         errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
         return _case_page(ctx, case, 422, errors={f"goal.{k}": v for k, v in errors.items()}, values=data)
     ctx.session.commit()
-    return Redirect(f"/cases/{case.id}#plan")
+    return see_other(f"/cases/{case.id}#plan")
 
 
 # --- administration ----------------------------------------------------------------------------
@@ -461,19 +458,19 @@ def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | N
 
 
 @get("/admin", opt={"permission": "admin.modules"})
-def admin_page(ctx: Context) -> Template:
+def admin_page(ctx: Ctx) -> Template:
     return _admin_page(ctx)
 
 
 @post("/admin/modules/{module:str}", opt={"permission": "admin.modules"})
-def admin_module(ctx: Context, module: str, data: Form) -> Response[Any]:
+def admin_module(ctx: Ctx, module: FromPath[str], data: Form) -> Response[Any]:
     admin.set_module_enabled(ctx, module, data.get("enabled") == "1")
     ctx.session.commit()
-    return Redirect("/admin#modules")
+    return see_other("/admin#modules")
 
 
 @post("/admin/staff", opt={"permission": "admin.staff"})
-def admin_add_staff(ctx: Context, data: Form) -> Response[Any]:
+def admin_add_staff(ctx: Ctx, data: Form) -> Response[Any]:
     try:
         role = Role(data.get("role", ""))
     except ValueError:
@@ -484,11 +481,11 @@ def admin_add_staff(ctx: Context, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _admin_page(ctx, 422, {exc.field or "__all__": exc.message}, data)
     ctx.session.commit()
-    return Redirect("/admin#staff")
+    return see_other("/admin#staff")
 
 
 @post("/admin/staff/{user_id:int}/role", opt={"permission": "admin.staff"})
-def admin_change_role(ctx: Context, user_id: int, data: Form) -> Response[Any]:
+def admin_change_role(ctx: Ctx, user_id: FromPath[int], data: Form) -> Response[Any]:
     try:
         role = Role(data.get("role", ""))
         admin.change_role(ctx, user_id, role)
@@ -498,18 +495,18 @@ def admin_change_role(ctx: Context, user_id: int, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _admin_page(ctx, 422, {exc.field or "__all__": exc.message})
     ctx.session.commit()
-    return Redirect("/admin#staff")
+    return see_other("/admin#staff")
 
 
 @post("/admin/staff/{user_id:int}/remove", opt={"permission": "admin.staff"})
-def admin_remove_staff(ctx: Context, user_id: int) -> Response[Any]:
+def admin_remove_staff(ctx: Ctx, user_id: FromPath[int]) -> Response[Any]:
     try:
         admin.remove_member(ctx, user_id)
     except ActionRefused as exc:
         ctx.session.rollback()
         return _admin_page(ctx, 422, {exc.field or "__all__": exc.message})
     ctx.session.commit()
-    return Redirect("/admin#staff")
+    return see_other("/admin#staff")
 
 
 ROUTES = [

@@ -1,0 +1,222 @@
+"""Fixtures: a fresh plugin manager, a migrated database per test (SQLite and PostgreSQL), two
+organisations with staff of every role, and signed-in clients.
+
+PostgreSQL and Chromium tests skip with a reason when those are not installed, unless
+``HOMECOMING_TEST_STRICT=1`` (set by ``.ci/run``), where a missing one fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from core.auth import hash_password, load_current_user, role_permissions
+from core.context import Context
+from core.db import make_engine, make_session_factory
+from core.migrate import upgrade
+from core.models import Membership, Role, User
+from core.plugins import PluginRegistry, get_plugin_manager
+from core.services.admin import create_organisation
+from core.settings import get_settings
+from core.web.app import create_app
+from tests.support import postgres
+
+STRICT = os.environ.get("HOMECOMING_TEST_STRICT") == "1"
+PASSWORD = "correct horse battery"
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail when the run is strict (CI installs everything)."""
+    if STRICT:
+        pytest.fail(f"{reason} (HOMECOMING_TEST_STRICT=1: CI must not skip this)")
+    pytest.skip(reason)
+
+
+# --- plugin manager and database -----------------------------------------------------------------
+
+
+@pytest.fixture
+def registry() -> PluginRegistry:
+    """A fresh plugin manager with every installed module."""
+    return get_plugin_manager()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}", get_plugin_manager())
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres() -> Iterator[postgres.PostgresServer | None]:
+    server = postgres.start_server()
+    if server is not None:
+        upgrade(_create_template(server), get_plugin_manager())
+    yield server
+    if server is not None:
+        server.stop()
+
+
+def _create_template(server: postgres.PostgresServer) -> str:
+    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE DATABASE homecoming_template"))
+    engine.dispose()
+    return server.url("homecoming_template")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("_postgres")
+    if server is None:
+        unavailable("PostgreSQL is not installed (apt-get install postgresql)")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE homecoming_template'))
+    yield server.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def session_factory(database_url: str):  # noqa: ANN201 - sessionmaker
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def db(session_factory) -> Iterator[Session]:  # noqa: ANN001
+    with session_factory() as session:
+        yield session
+
+
+# --- organisations and staff ---------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Two organisations: ``a`` enables every installed module, ``b`` only ``training``."""
+
+    org_ids: dict[str, int] = field(default_factory=dict)
+    users: dict[tuple[str, Role], int] = field(default_factory=dict)
+
+    def email(self, org: str, role: Role) -> str:
+        return f"{role.value}@{org}.test"
+
+
+@pytest.fixture(scope="session")
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
+
+
+@pytest.fixture
+def world(db: Session, registry: PluginRegistry, _password_hash: str) -> World:
+    w = World()
+    for key, modules in (("a", sorted(registry.modules)), ("b", ["training"])):
+        org = create_organisation(db, f"org-{key}", f"Organisation {key.upper()}", modules)
+        w.org_ids[key] = org.id
+        for role in Role:
+            user = User(email=w.email(key, role), name=f"{role.value.replace('_', ' ').title()} {key.upper()}", password_hash=_password_hash)
+            db.add(user)
+            db.flush()
+            db.add(Membership(user_id=user.id, org_id=org.id, role=role))
+            w.users[(key, role)] = user.id
+    db.commit()
+    return w
+
+
+@pytest.fixture
+def ctx_for(db: Session, registry: PluginRegistry, world: World) -> Callable[..., Context]:
+    """``ctx_for(Role.case_manager, "a")``: a service context for that staff member."""
+    perms = role_permissions(registry)
+
+    def make(role: Role = Role.case_manager, org: str = "a") -> Context:
+        user = load_current_user(db, world.users[(org, role)], world.org_ids[org], perms)
+        assert user is not None
+        return Context(db, user, registry)
+
+    return make
+
+
+# --- web -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(database_url: str, registry: PluginRegistry) -> Litestar:
+    return create_app(get_settings(database_url, secret_key="test-secret"), registry)
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "_csrf_token": client.cookies.get("hc_csrf", ""), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def client_for(app: Litestar, world: World) -> Iterator[Callable[..., TestClient]]:
+    """``client_for(Role.admin, "b")``: a browser-like client signed in as that staff member.
+
+    Its ``post_form(url, data)`` adds the CSRF token the way the pages' forms do.
+    """
+    clients: list[TestClient] = []
+
+    def make(role: Role = Role.case_manager, org: str = "a") -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        login(client, world.email(org, role))
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def post_form(client: TestClient, url: str, data: dict[str, object] | None = None, **kwargs: object):  # noqa: ANN201
+    """POST a form as the browser does, with the CSRF token; redirects are not followed."""
+    form = {k: "" if v is None else str(v) for k, v in (data or {}).items()}
+    form["_csrf_token"] = client.cookies.get("hc_csrf", "")
+    return client.post(url, data=form, follow_redirects=False, **kwargs)
+
+
+@pytest.fixture
+def api_for(app: Litestar, world: World) -> Iterator[Callable[..., TestClient]]:
+    """``api_for(Role.case_manager, "a")``: a client with a bearer token for the JSON API."""
+    clients: list[TestClient] = []
+
+    def make(role: Role = Role.case_manager, org: str = "a") -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        response = client.post("/api/tokens", json={"email": world.email(org, role), "password": PASSWORD, "organisation": f"org-{org}"})
+        assert response.status_code == 201, response.text
+        client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -1,0 +1,1 @@
+"""Helpers the test suite (and later the plugin-author fixtures) build on."""
