@@ -91,8 +91,9 @@ def serve(env: Env, host: str, port: int) -> None:
 
 
 @main.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database already holds data.")
 @pass_env
-def demo(env: Env) -> None:
+def demo(env: Env, if_empty: bool) -> None:
     """Create the schema if needed and load demo data (refuses a database that holds data)."""
     from core.demo import DEMO_PASSWORD, load_demo
 
@@ -101,6 +102,9 @@ def demo(env: Env) -> None:
     try:
         with make_session_factory(engine)() as session:
             if session.scalar(select(Organisation.id).limit(1)) is not None:
+                if if_empty:
+                    click.echo("the database already holds data; no demo data loaded")
+                    return
                 click.secho("the database already holds data; demo data goes only into an empty database", fg="red", err=True)
                 sys.exit(1)
             logins = load_demo(session, env.registry, progress=_progress)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what is needed and runs every test. Extra arguments go to pytest.
+# PostgreSQL and Chromium tests skip when those are missing, unless HOMECOMING_TEST_STRICT=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+exec .venv/bin/python -m pytest "$@"
