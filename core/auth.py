@@ -128,7 +128,8 @@ def load_current_user(
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """Check a login; after five failures in a row the account is locked for 15 minutes."""
-    user = session.scalar(select(User).where(User.email == email.strip()))
+    # Emails are stored lower-cased (core.services.admin.create_user); PostgreSQL compares case.
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
     now = datetime.now(timezone.utc)
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same work whether or not the email exists
@@ -219,7 +220,7 @@ class AuthMiddleware:
         else:
             token = connection.cookies.get(SESSION_COOKIE)
         user = None
-        if token:
+        if token and not scope["path"].startswith("/static/"):  # static files need no user
             user = await anyio.to_thread.run_sync(
                 _load, state.session_factory, ApiToken if is_api else WebSession, token, state.perms_by_role
             )

@@ -8,10 +8,10 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from core import assets
+from core import assets, migrate
 from core.db import make_engine, make_session_factory
 from core.errors import ActionRefused
-from core.migrate import has_schema, upgrade
+from core.migrate import MigrationError, has_schema
 from core.models import Organisation, OrganisationModule, Role
 from core.plugins import PluginRegistry, get_plugin_manager
 from core.settings import Settings, get_settings
@@ -113,6 +113,14 @@ def demo(env: Env, if_empty: bool) -> None:
     click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
     for org, role, email in logins:
         click.echo(f"  {org:<12} {role:<18} {email}")
+
+
+def upgrade(database_url: str, registry: PluginRegistry) -> None:
+    """Migrate, turning a known failure into a clear message and exit code 1."""
+    try:
+        migrate.upgrade(database_url, registry)
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _progress(label: str, total: int) -> Any:

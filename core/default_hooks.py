@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.i18n import N_
 from core.i18n import lazy_gettext as _l
 from core.models import Role
 from core.contributions import EventKind, MenuItem, Permission, hookimpl
@@ -16,18 +17,18 @@ CASEWORK = frozenset({Role.admin, Role.case_manager})
 
 
 class FamilyContactPayload(BaseModel):
-    contact: Literal["visit", "phone", "message", "other"] = Field("visit", title="How")
-    who: str = Field("", max_length=200, title="Who")
+    contact: Literal["visit", "phone", "message", "other"] = Field("visit", title=N_("How"))
+    who: str = Field("", max_length=200, title=N_("Who"))
 
 
 class FollowUpVisitPayload(BaseModel):
-    place: Literal["home", "workplace", "office", "phone"] = Field("home", title="Where")
-    wellbeing: Literal["good", "fair", "poor"] = Field("fair", title="How they are doing")
+    place: Literal["home", "workplace", "office", "phone"] = Field("home", title=N_("Where"))
+    wellbeing: Literal["good", "fair", "poor"] = Field("fair", title=N_("How they are doing"))
 
 
 class ReoffencePayload(BaseModel):
-    stage: Literal["suspected", "arrested", "charged", "convicted"] = Field("arrested", title="Stage")
-    offence_date: date | None = Field(None, title="Date of the offence")
+    stage: Literal["suspected", "arrested", "charged", "convicted"] = Field("arrested", title=N_("Stage"))
+    offence_date: date | None = Field(None, title=N_("Date of the offence"))
 
 
 @hookimpl

@@ -46,7 +46,9 @@ def register_permissions() -> list[Permission]:
     """Declare the permissions the module's routes and actions require.
 
     Called once at start-up. A role holds a permission when the permission lists it in
-    ``roles``; permission names are namespaced like ``training.enrol``.
+    ``roles``. Names start with the module's name (``training.enrol``); a module that declares
+    any other name is not loaded, so it cannot redefine who holds a permission of core or of
+    another module.
 
     :return: a list of :class:`~core.plugin_api.Permission`.
 

@@ -113,6 +113,26 @@ def lazy_gettext(message: str, **variables: object) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark ``message`` for extraction without translating it (yet).
+
+    For English text that must be a plain ``str`` where it is written (a pydantic ``Field``
+    title, a ``ValueError`` raised in a validator, a table of labels) and is passed through
+    :func:`gettext` later, when it is shown. ``pybabel extract`` finds ``N_("...")`` calls.
+    """
+    return message
+
+
+def translate(message: str) -> str:
+    """The current translation of ``message`` with no placeholder filled (for Jinja's i18n)."""
+    return _current.get()[1].gettext(message)
+
+
+def translate_plural(singular: str, plural: str, n: int) -> str:
+    """The current translation of a plural message with no placeholder filled."""
+    return _current.get()[1].ngettext(singular, plural, n)
+
+
 _ = gettext
 
 

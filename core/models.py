@@ -247,6 +247,8 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_org_status", "org_id", "status"),
+        Index("ix_cases_org_id", "org_id", "id"),  # newest first without sorting all cases
+        Index("ix_cases_org_prisoner_number", "org_id", "prisoner_number"),
         Index("ix_cases_org_manager", "org_id", "case_manager_id", "status"),
         Index("ix_cases_org_prison", "org_id", "prison"),
         Index("ix_cases_org_expected_release", "org_id", "expected_release"),

@@ -15,6 +15,20 @@ one every module implements is ``register_module``, which names what the module 
     def register_module() -> Module:
         return Module(label="Savings groups", route_handlers=[...], templates=HERE / "templates")
 
+Route handlers are plain Litestar handlers with explicit parameter markers, like core's own.
+:data:`Ctx` gives the request's :class:`Context` (session, user, enabled modules), :data:`Form`
+a posted HTML form, :func:`parse` validates it into a pydantic model (raising
+:class:`InvalidInput` with translated field messages) and :func:`render` answers a full page
+with the navigation::
+
+    @litestar.post("/savings/cases/{case_id:int}/deposits", opt={"permission": "savings.record"},
+                   sync_to_thread=True, status_code=303)
+    def record(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
+        case = get_case(ctx, case_id)
+        services.record_deposit(ctx, case, parse(DepositIn, data))
+        ctx.session.commit()
+        return Redirect(f"/savings/cases/{case.id}", status_code=303)
+
 Names not listed in ``__all__`` here are private to core and may change without notice.
 """
 
@@ -34,12 +48,16 @@ from core.contributions import (
 )
 from core.db import Base
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
-from core.i18n import format_date, format_money, gettext, lazy_gettext, ngettext
+from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext
 from core.models import Case, CaseStatus, Event, Organisation, Person, Role, User
 from core.services.cases import get_case
 from core.services.events import record_event
 from core.services.persons import get_person
+from core.validation import parse
+from core.web.deps import Ctx
+from core.web.forms import Form
 from core.web.module_tabs import module_events_tab
+from core.web.rendering import render
 
 __all__ = [
     "ALL_ROLES",
@@ -50,26 +68,31 @@ __all__ = [
     "CaseStatus",
     "CaseTab",
     "Context",
+    "Ctx",
     "DashboardPanel",
     "Event",
     "EventKind",
+    "Form",
+    "InvalidInput",
     "MenuItem",
     "Module",
+    "N_",
     "Organisation",
     "Permission",
-    "RecordNotFound",
     "Person",
+    "RecordNotFound",
     "Role",
     "User",
     "format_date",
     "format_money",
-    "gettext",
     "get_case",
     "get_person",
+    "gettext",
     "hookimpl",
-    "InvalidInput",
     "lazy_gettext",
     "module_events_tab",
     "ngettext",
+    "parse",
     "record_event",
+    "render",
 ]

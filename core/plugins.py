@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any
 
@@ -113,10 +113,13 @@ def get_plugin_manager(
     """Build a fresh plugin manager: core's own hooks, then every installed module.
 
     :param disabled: entry-point names not to load at all (``HOMECOMING_DISABLE_PLUGINS``).
-    :param extra_plugins: ``(name, plugin)`` pairs registered as if installed (tests).
+    :param extra_plugins: ``(name, plugin)`` pairs registered as if installed (tests). A plugin
+        given as an ``importlib.metadata.EntryPoint`` is loaded like an installed one, so that a
+        test can show what happens when a module fails to import.
 
-    A module that fails to import or to describe itself is logged and listed in ``failures``;
-    the app starts without it.
+    A module that fails to import or to describe itself (``register_module`` missing or not
+    returning a :class:`Module`, a hook name no spec knows, an event kind or permission outside
+    its ``<name>.`` namespace) is logged and listed in ``failures``; the app starts without it.
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -128,31 +131,39 @@ def get_plugin_manager(
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in disabled or ep.name == CORE:
             continue
-        version = ep.dist.version if ep.dist else "?"
-        try:
-            candidates.append((ep.name, version, ep.load()))
-        except Exception as exc:  # a broken third-party package must not stop the app
-            _fail(registry, ep.name, f"import failed: {exc.__class__.__name__}: {exc}")
+        candidates.append((ep.name, ep.dist.version if ep.dist else "?", ep))
     for name, plugin in extra_plugins:
         candidates.append((name, "test", plugin))
 
     for name, version, plugin in candidates:
+        if isinstance(plugin, EntryPoint):
+            try:
+                plugin = plugin.load()
+            except Exception as exc:  # a broken third-party package must not stop the app
+                _fail(registry, name, f"import failed: {exc.__class__.__name__}: {exc}")
+                continue
         if pm.has_plugin(name):
             _fail(registry, name, "another module is already registered under this name")
             continue
+        if pm.is_registered(plugin):
+            _fail(registry, name, f"the same hooks are already loaded as module {pm.get_name(plugin)!r}")
+            continue
+        registered = False
         try:
             pm.register(plugin, name=name)
+            registered = True
             pm.check_pending()  # a misspelt hook name in this module is reported here
             others = [p for p in pm.get_plugins() if p is not plugin]
             module = pm.subset_hook_caller("register_module", remove_plugins=others)()
             if not isinstance(module, Module):
                 raise TypeError("register_module() must return a core.plugin_api.Module")
             kinds = _flatten(pm.subset_hook_caller("register_event_kinds", remove_plugins=others)())
-            for kind in kinds:
-                if not kind.kind.startswith(f"{name}."):
-                    raise ValueError(f"event kind {kind.kind!r} must start with {name + '.'!r}")
+            _check_namespaced(name, kinds, EventKind, "kind", "event kind")
+            permissions = _flatten(pm.subset_hook_caller("register_permissions", remove_plugins=others)())
+            _check_namespaced(name, permissions, Permission, "name", "permission")
         except Exception as exc:
-            if pm.is_registered(plugin):
+            # Only undo our own registration: the same object may be registered under another name.
+            if registered:
                 pm.unregister(plugin)
             _fail(registry, name, f"{exc.__class__.__name__}: {exc}")
             continue
@@ -163,6 +174,16 @@ def get_plugin_manager(
     for kind in _flatten(pm.hook.register_event_kinds()):
         registry.event_kinds[kind.kind] = kind
     return registry
+
+
+def _check_namespaced(name: str, items: list[Any], cls: type, attr: str, what: str) -> None:
+    """A module declares only ``cls`` objects named ``<module>.<something>``, so it can neither
+    take over a name of core or of another module nor escape per-organisation hiding."""
+    for item in items:
+        if not isinstance(item, cls):
+            raise TypeError(f"a {what} must be a core.plugin_api.{cls.__name__}, not {item!r}")
+        if not getattr(item, attr).startswith(f"{name}."):
+            raise ValueError(f"{what} {getattr(item, attr)!r} must start with {name + '.'!r}")
 
 
 def _fail(registry: PluginRegistry, name: str, error: str) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from core.i18n import N_
 from core.models import CaseStatus, CloseReason, Relation, Sex
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -50,9 +51,9 @@ class PersonIn(_Input):
     @classmethod
     def _not_future(cls, value: date | None) -> date | None:
         if value is not None and value > date.today():
-            raise ValueError("The date of birth cannot be in the future.")
+            raise ValueError(N_("The date of birth cannot be in the future."))
         if value is not None and value.year < 1900:
-            raise ValueError("Enter a date after 1900.")
+            raise ValueError(N_("Enter a date after 1900."))
         return value
 
 
@@ -98,7 +99,7 @@ class EventIn(_Input):
     @classmethod
     def _not_future(cls, value: date) -> date:
         if value > date.today():
-            raise ValueError("The date cannot be in the future.")
+            raise ValueError(N_("The date cannot be in the future."))
         return value
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from core.auth import hash_password, load_current_user, role_permissions
+from core.auth import load_current_user, role_permissions
 from core.context import Context
 from core.db import make_engine, make_session_factory
 from core.migrate import upgrade
@@ -126,7 +127,10 @@ class World:
 
 @pytest.fixture(scope="session")
 def _password_hash() -> str:
-    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
+    """The staff's password, hashed once per run with cheap argon2 parameters: verifying reads the
+    parameters from the hash, so a test's sign-in costs a millisecond, not a tenth of a second.
+    (``hash_password`` itself, with argon2-cffi's defaults, is tested in tests/core/test_security.py.)"""
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
 @pytest.fixture
@@ -162,8 +166,13 @@ def ctx_for(db: Session, registry: PluginRegistry, world: World) -> Callable[...
 
 
 @pytest.fixture
-def app(database_url: str, registry: PluginRegistry) -> Litestar:
-    return create_app(get_settings(database_url, secret_key="test-secret"), registry)
+def app(database_url: str, registry: PluginRegistry) -> Iterator[Litestar]:
+    """The app on the test's database. Clients of it do not run its lifespan: Litestar keeps one
+    event emitter per app, and two clients' lifespans (each on its own event loop) hang at
+    shutdown. The only shutdown work, disposing of the engine, is done here."""
+    app = create_app(get_settings(database_url, secret_key="test-secret"), registry)
+    yield app
+    app.state.engine.dispose()
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
@@ -177,23 +186,18 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def client_for(app: Litestar, world: World) -> Iterator[Callable[..., TestClient]]:
+def client_for(app: Litestar, world: World) -> Callable[..., TestClient]:
     """``client_for(Role.admin, "b")``: a browser-like client signed in as that staff member.
 
     Its ``post_form(url, data)`` adds the CSRF token the way the pages' forms do.
     """
-    clients: list[TestClient] = []
 
     def make(role: Role = Role.case_manager, org: str = "a") -> TestClient:
         client = TestClient(app, raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
         login(client, world.email(org, role))
         return client
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    return make
 
 
 def post_form(client: TestClient, url: str, data: dict[str, object] | None = None, **kwargs: object):  # noqa: ANN201
@@ -204,19 +208,14 @@ def post_form(client: TestClient, url: str, data: dict[str, object] | None = Non
 
 
 @pytest.fixture
-def api_for(app: Litestar, world: World) -> Iterator[Callable[..., TestClient]]:
+def api_for(app: Litestar, world: World) -> Callable[..., TestClient]:
     """``api_for(Role.case_manager, "a")``: a client with a bearer token for the JSON API."""
-    clients: list[TestClient] = []
 
     def make(role: Role = Role.case_manager, org: str = "a") -> TestClient:
         client = TestClient(app, raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
         response = client.post("/api/tokens", json={"email": world.email(org, role), "password": PASSWORD, "organisation": f"org-{org}"})
         assert response.status_code == 201, response.text
         client.headers["Authorization"] = f"Bearer {response.json()['token']}"
         return client
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    return make

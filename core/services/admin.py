@@ -11,6 +11,7 @@ from core.context import Context
 from core.errors import ActionRefused
 from core.i18n import gettext as _
 from core.models import Membership, Organisation, OrganisationModule, Role, User, utcnow
+from core.services.columns import too_long
 from sqlalchemy.orm import Session
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,6 +52,10 @@ def create_user(session: Session, email: str, name: str, password: str, locale: 
         raise ActionRefused(_("Enter a valid email address."), "email")
     if not name.strip():
         raise ActionRefused(_("This field is required."), "name")
+    too_long_fields = too_long(User, {"email": email, "name": name.strip()})
+    if too_long_fields:
+        field, message = next(iter(too_long_fields.items()))
+        raise ActionRefused(message, field)
     if len(password) < MIN_PASSWORD:
         raise ActionRefused(_("Use at least %(n)s characters.", n=MIN_PASSWORD), "password")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -74,10 +79,16 @@ def add_member(session: Session, org_id: int, user: User, role: Role) -> Members
 
 
 def add_staff(ctx: Context, email: str, name: str, password: str, role: Role) -> User:
-    """Add a staff member to the current organisation (an existing login just gets the role)."""
+    """Add a staff member to the current organisation (an existing login just gets the role).
+
+    Someone already on the staff is refused: their role changes through :func:`change_role`,
+    which keeps the organisation's last administrator.
+    """
     user = ctx.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         user = create_user(ctx.session, email, name, password)
+    elif ctx.session.get(Membership, (user.id, ctx.org_id)) is not None:
+        raise ActionRefused(_("A user with this email already exists."), "email")
     add_member(ctx.session, ctx.org_id, user, role)
     return user
 

@@ -31,6 +31,19 @@ def status_counts(ctx: Context, case_manager_id: int | None = None) -> dict[str,
     return {status: n for status, n in ctx.session.execute(query).all()}
 
 
+def caseload(ctx: Context, case_manager_id: int, limit: int = 10) -> list[Row]:
+    """The case manager's open (not closed) cases, newest first: ``id``, ``status``, ``person_name``."""
+    return list(
+        ctx.session.execute(
+            select(Case.id, Case.status, Person.name.label("person_name"))
+            .join(Person, Person.id == Case.person_id)
+            .where(Case.org_id == ctx.org_id, Case.case_manager_id == case_manager_id, Case.status != CaseStatus.closed)
+            .order_by(Case.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
 def releases_due(ctx: Context, days: int = 90, case_manager_id: int | None = None, limit: int = 20) -> list[Row]:
     """Open cases still inside whose expected release falls in the next ``days`` days."""
     query = (

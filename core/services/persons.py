@@ -9,6 +9,7 @@ from core.errors import ActionRefused, RecordNotFound
 from core.i18n import gettext as _
 from core.models import INVERSE_RELATION, Person, PersonLink, Relation
 from core.schemas import PersonIn, PersonLinkIn
+from core.services.columns import check_lengths
 from core.services.search import prefix_match
 
 
@@ -39,6 +40,7 @@ def search_persons(ctx: Context, q: str = "", limit: int = 50, offset: int = 0) 
 
 
 def create_person(ctx: Context, data: PersonIn) -> Person:
+    check_lengths(Person, data.model_dump())
     person = Person(org_id=ctx.org_id, **data.model_dump())
     ctx.session.add(person)
     ctx.session.flush()
@@ -46,6 +48,7 @@ def create_person(ctx: Context, data: PersonIn) -> Person:
 
 
 def update_person(ctx: Context, person: Person, data: PersonIn) -> Person:
+    check_lengths(Person, data.model_dump())
     for name, value in data.model_dump().items():
         setattr(person, name, value)
     ctx.session.flush()

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeAlias, get_args, get_origin
 
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from pydantic import BaseModel
 
+from core.i18n import format_date, format_number
 from core.i18n import gettext as _
+from core.i18n_labels import LABELS
+
+Form: TypeAlias = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+"""Annotate a handler's ``data`` parameter with this to receive a posted HTML form as a dict of
+strings (a list where a name repeats); validate it with :func:`core.validation.parse`."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,13 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def option_label(value: str) -> str:
-    """The label of a choice value: its English words through gettext."""
-    return _(value.replace("_", " ").capitalize())
+    """The label of a choice value in the current language.
+
+    Core's values have an English label in :data:`core.i18n_labels.LABELS`; any other value (a
+    module's) is shown as its humanised English through gettext (``"in_kind"`` -> ``"In kind"``),
+    which the module marks with ``N_("In kind")`` so that its catalog translates it.
+    """
+    return _(LABELS.get(value) or value.replace("_", " ").capitalize())
 
 
 def fields_of(schema: type[BaseModel] | None, prefix: str = "payload.") -> list[FieldSpec]:
@@ -58,6 +72,47 @@ def fields_of(schema: type[BaseModel] | None, prefix: str = "payload.") -> list[
         else:
             specs.append(FieldSpec(prefix + name, label, "text", (), default, info.is_required()))
     return specs
+
+
+_CHOICE_VALUE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def payload_items(kind: Any, payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(label, value)`` of each filled payload field of an event, for the timeline.
+
+    With the kind's schema, a field shows its translated ``title``, a choice its
+    :func:`option_label`, a date in the current locale's format and text as typed. Without a
+    schema, keys are humanised and a value that looks like a choice (``"in_progress"``) is
+    labelled; other text is shown as typed (it is never looked up in the catalog).
+    """
+    schema = getattr(kind, "schema", None)
+    fields = schema.model_fields if isinstance(schema, type) and issubclass(schema, BaseModel) else {}
+    items = []
+    for key, value in payload.items():
+        if value is None or value == "":
+            continue
+        info = fields.get(key)
+        label = _(info.title) if info is not None and info.title else option_label(key)
+        annotation = _unwrap(info.annotation) if info is not None else None
+        if isinstance(value, bool):
+            text = _("Yes") if value else _("No")
+        elif isinstance(value, int | float):
+            text = format_number(value)  # type: ignore[arg-type]
+        elif not isinstance(value, str):
+            text = str(value)
+        elif get_origin(annotation) is Literal or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+            text = option_label(value)
+        elif annotation is date:
+            try:
+                text = format_date(date.fromisoformat(value))
+            except ValueError:
+                text = value
+        elif info is None and _CHOICE_VALUE.fullmatch(value):
+            text = option_label(value)
+        else:
+            text = value
+        items.append((label, text))
+    return items
 
 
 def split_payload(data: dict[str, Any], prefix: str = "payload.") -> dict[str, Any]:

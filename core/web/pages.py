@@ -7,13 +7,12 @@ re-render the form with field-level messages.
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import litestar
 from litestar import Request, Response
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from core import auth
@@ -26,13 +25,12 @@ from core.models import CaseStatus, CloseReason, GoalArea, GoalState, Relation, 
 from core.schemas import CaseEditIn, CaseIn, EventIn, GoalIn, PersonIn, PersonLinkIn, StatusChangeIn
 from core.services import admin, cases, dashboard, events, persons
 from core.validation import parse
-from core.web.forms import fields_of, option_label, split_payload
+from core.web.forms import Form, fields_of, option_label, split_payload
 from core.web.deps import Ctx, Db
 from core.web.rendering import render
 
 get = partial(litestar.get, sync_to_thread=True)
 post = partial(litestar.post, sync_to_thread=True, status_code=303)
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 50
 
 
@@ -135,7 +133,7 @@ def dashboard_page(ctx: Ctx) -> Template:
         "dashboard.html",
         mine=mine,
         counts=dashboard.status_counts(ctx, mine),
-        my_cases=cases.search_cases(ctx, case_manager_id=ctx.user.id, limit=10)[0] if mine else [],
+        my_cases=dashboard.caseload(ctx, ctx.user.id) if mine else [],
         releases=dashboard.releases_due(ctx, 90, mine),
         follow_ups=dashboard.follow_ups_due(ctx, mine),
         panels=rendered,
@@ -241,18 +239,21 @@ def person_link(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]
 
 
 @get("/cases", opt={"permission": "cases.view"})
-def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str] = "", case_manager: FromQuery[int | None] = None, prison: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str] = "", case_manager: FromQuery[str] = "", prison: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     page = max(page, 1)
+    # A string: the filter form sends ``case_manager=`` for "All", which an int parameter refuses.
+    manager_id = int(case_manager) if case_manager.strip().isdigit() else None
     rows, has_more, total = cases.search_cases(
-        ctx, q, status or None, case_manager, prison or None, PAGE_SIZE, (page - 1) * PAGE_SIZE
+        ctx, q, status or None, manager_id, prison or None, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
-    filters = {"q": q, "status": status, "case_manager": case_manager or "", "prison": prison}
+    filters = {"q": q, "status": status, "case_manager": manager_id or "", "prison": prison}
     context = {
         "rows": rows,
         "page": page,
         "has_more": has_more,
         "total": total,
         "capped": total > cases.COUNT_CAP,
+        "cap": cases.COUNT_CAP,
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
     }
@@ -414,7 +415,9 @@ def event_create(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[in
     case = cases.get_case(ctx, case_id)
     kind = str(data.get("kind", ""))
     try:
-        entry = parse(EventIn, {**data, "payload": split_payload(data)})
+        # An optional payload input left empty means "no value" (as for the other forms' fields).
+        payload = {k: v for k, v in split_payload(data).items() if v != ""}
+        entry = parse(EventIn, {**data, "payload": payload})
         events.record_event(
             ctx, case, entry.kind, entry.occurred_on, summary=entry.summary, payload=entry.payload, corrects_id=entry.corrects_id
         )

@@ -9,24 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup
 
 from core import i18n
 from core.services.cases import close_reason_label, status_label
-from core.web.forms import option_label
+from core.web.forms import option_label, payload_items
 
 CORE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-@pass_context
-def _gettext(context: Any, message: str, **variables: Any) -> str:
-    return i18n.gettext(str(message), **variables)
-
-
-@pass_context
-def _ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
-    return i18n.ngettext(singular, plural, n, **variables)
 
 
 def build_environment(overrides: Path | None, module_template_dirs: list[Path]) -> Environment:
@@ -44,14 +34,16 @@ def build_environment(overrides: Path | None, module_template_dirs: list[Path]) 
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=False)  # type: ignore[attr-defined]
+    # Jinja's "new style" gettext: ``_("Page %(n)s", n=page)``, ``ngettext(s, p, n)`` (``%(num)s``
+    # is n) and ``{% trans %}`` blocks all fill placeholders the same way, escaping the values.
+    env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
-        _=_gettext,
         current_locale=i18n.current_locale,
         locales=i18n.LOCALE_NAMES,
         status_label=status_label,
         close_reason_label=close_reason_label,
         option_label=option_label,
+        payload_items=payload_items,
     )
     env.filters.update(
         date=i18n.format_date,

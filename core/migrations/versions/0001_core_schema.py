@@ -144,6 +144,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_org_manager', ['org_id', 'case_manager_id', 'status'], unique=False)
         batch_op.create_index('ix_cases_org_prison', ['org_id', 'prison'], unique=False)
         batch_op.create_index('ix_cases_org_status', ['org_id', 'status'], unique=False)
+        batch_op.create_index('ix_cases_org_id', ['org_id', 'id'], unique=False)
+        batch_op.create_index('ix_cases_org_prisoner_number', ['org_id', 'prisoner_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_person_id'), ['person_id'], unique=False)
 
     op.create_table('person_links',
@@ -221,6 +223,8 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_person_id'))
         batch_op.drop_index('ix_cases_org_status')
+        batch_op.drop_index('ix_cases_org_id')
+        batch_op.drop_index('ix_cases_org_prisoner_number')
         batch_op.drop_index('ix_cases_org_prison')
         batch_op.drop_index('ix_cases_org_manager')
         batch_op.drop_index('ix_cases_org_expected_release')
