@@ -9,7 +9,7 @@ per scenario; it asserts nothing about time.
     taskset -c 0 .venv/bin/python -m bench.run --detail        # also per search query
     .venv/bin/python -m bench.run --explain                    # SQL of each scenario + query plans
     taskset -c 0 .venv/bin/python -m bench.run --sample case_list_search   # where the time goes
-    .venv/bin/python -m bench.run --preload bench/experiments/gc_freeze.py  # try a change first
+    .venv/bin/python -m bench.run --preload bench/experiments/count_cap_200.py  # try a change first
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ M = TypeVar("M", bound=BaseModel)
 def _message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return _("This field is required.")
+    if kind == "missing" or (error.get("input") == "" and kind.endswith("_parsing")):
+        return _("This field is required.")  # a required number or date left blank
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return _("This field is required.")
     if kind == "string_too_long":

@@ -1,6 +1,5 @@
 """Proposed (a product decision): the case list counts matches up to 200 rather than 1,000 and
-says "More than 200 cases" (``core.services.cases.COUNT_CAP``; ``templates/cases/_rows.html``
-writes 1000 literally today and should take the cap from the context). Counting stops five times
+says "More than 200 cases" (``core.services.cases.COUNT_CAP``, which the template reads). Counting stops five times
 sooner on common prefixes, where the count is the dearest query of the page.
 
     .venv/bin/python -m bench.run --preload bench/experiments/count_cap_200.py

@@ -75,7 +75,8 @@ def follow_ups_due(ctx: Context, case_manager_id: int | None = None, limit: int 
     policy_start = ctx.today - timedelta(days=round(org.follow_up_duration_months * 30.44))
     last_visit = (
         select(func.max(Event.occurred_on))
-        .where(Event.case_id == Case.id, Event.kind == FOLLOW_UP_KIND)
+        # A visit recorded before release (a data-entry slip) does not move the next due date.
+        .where(Event.case_id == Case.id, Event.kind == FOLLOW_UP_KIND, Event.occurred_on >= Case.actual_release)
         .correlate(Case)
         .scalar_subquery()
     )

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from core.auth import LANGUAGE_COOKIE, PUBLIC, AuthMiddleware, permission_guard, role_permissions
 from core.db import make_engine, make_session_factory
@@ -48,19 +48,11 @@ SECURITY_HEADERS = [
 ]
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
-    """Add the CSP and friends to every response."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS  # type: ignore[typeddict-item]
-            await send(message)
-
-        await app(scope, receive, send_with_headers if scope["type"] == "http" else send)
-
-    return middleware
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Add the CSP and friends to every response, including Litestar's own 404 and 405 answers
+    for addresses no route takes (``before_send`` runs for those; route middleware does not)."""
+    if message["type"] == "http.response.start":
+        message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]  # type: ignore[typeddict-item]
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -89,7 +81,8 @@ def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail
 
 def _on_not_authorized(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _wants_json(request):
-        return Response({"status_code": 401, "detail": _("Sign in first: send a bearer token.")}, status_code=401)
+        detail = _("Wrong email or password, or the account is locked for a while.") if request.url.path == "/api/tokens" else _("Sign in first: send a bearer token.")
+        return Response({"status_code": 401, "detail": detail}, status_code=401)
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
@@ -192,7 +185,8 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
         ],
         dependencies={"ctx": Provide(provide_ctx), "db": Provide(provide_db)},
         guards=[permission_guard],
-        middleware=[security_headers, AuthMiddleware],
+        middleware=[AuthMiddleware],
+        before_send=[security_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="hc_csrf",

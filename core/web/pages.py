@@ -311,7 +311,8 @@ def case_create(ctx: Ctx, data: Form) -> Response[Any]:
 def _case_page(ctx: Context, case: Any, status_code: int = 200, **extra: Any) -> Template:
     kind = extra.pop("kind", None)
     errors = extra.pop("errors", {})
-    rows, has_more = events.timeline(ctx, case, kind)
+    page = max(extra.pop("page", 1), 1)
+    rows, has_more = events.timeline(ctx, case, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render(
         ctx,
         "cases/detail.html",
@@ -320,6 +321,7 @@ def _case_page(ctx: Context, case: Any, status_code: int = 200, **extra: Any) ->
         goals=cases.goals(ctx, case),
         timeline=rows,
         has_more=has_more,
+        page=page,
         kind=kind or "",
         kinds=ctx.registry.event_kinds,
         visible_kinds=events.visible_kinds(ctx),
@@ -341,8 +343,9 @@ def _sub_errors(errors: dict[str, str], prefix: str) -> dict[str, str]:
 
 
 @get("/cases/{case_id:int}", opt={"permission": "cases.view"})
-def case_detail(ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str] = "") -> Template:
-    return _case_page(ctx, cases.get_case(ctx, case_id), kind=kind or None)
+def case_detail(ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+    """The case page; ``page`` > 1 shows older timeline entries (the "show older" link without JS)."""
+    return _case_page(ctx, cases.get_case(ctx, case_id), kind=kind or None, page=page)
 
 
 @get("/cases/{case_id:int}/timeline", opt={"permission": "cases.view"})

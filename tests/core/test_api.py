@@ -49,6 +49,7 @@ def test_no_token_without_valid_credentials_and_membership(app, world, credentia
     response = TestClient(app).post("/api/tokens", json=credentials)
     assert response.status_code == 401
     assert response.json()["status_code"] == 401
+    assert "Wrong email or password" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer hc_not-a-real-token"}, {"Authorization": "Basic dmlld2VyOng="}])

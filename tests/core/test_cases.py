@@ -45,7 +45,7 @@ def test_opening_a_case_for_a_person_starts_its_timeline(make_person, client_for
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"person_id": ""}, "person_id", None),  # any message: today "Enter a whole number."
+        ({"person_id": ""}, "person_id", "This field is required."),
         ({"person_id": "other-org"}, "person_id", "Choose a person of this organisation."),
         ({"case_manager_id": "other-org"}, "case_manager_id", "Choose a case manager of this organisation."),
         ({"case_manager_id": "viewer"}, "case_manager_id", "Choose a case manager of this organisation."),

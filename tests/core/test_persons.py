@@ -247,6 +247,6 @@ def test_refused_family_link_shows_the_message_beside_the_field(make_person, cli
     missing = post_form(client, f"/persons/{dara.id}/family", {"relative_id": "", "relation": "cousin"})
     assert missing.status_code == 422
     errors = field_errors(missing.text)
-    assert errors["relative_id"]  # today "Enter a whole number."
+    assert errors["relative_id"] == "This field is required."
     assert errors["relation"] == "Choose one of the options."
     assert count(db, PersonLink) == 0

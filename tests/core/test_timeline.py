@@ -53,7 +53,7 @@ def test_recording_an_event_from_its_form(make_case, client_for, db, world, kind
         ({"kind": "core.follow_up_visit", "payload.wellbeing": "splendid"}, "payload.wellbeing", "Choose one of the options."),
         ({"kind": "core.reoffence", "payload.offence_date": "last week"}, "payload.offence_date", "Enter a valid date (YYYY-MM-DD)."),
         ({"kind": "core.note", "occurred_on": (TODAY + timedelta(days=1)).isoformat()}, "occurred_on", "The date cannot be in the future."),
-        ({"kind": "core.note", "occurred_on": ""}, "occurred_on", "Enter a valid date (YYYY-MM-DD)."),
+        ({"kind": "core.note", "occurred_on": ""}, "occurred_on", "This field is required."),
     ],
 )
 def test_a_refused_event_shows_the_message_beside_the_field_and_writes_nothing(make_case, client_for, db, form, field, message):
