@@ -235,7 +235,10 @@ def _timeline(session: Session, case: Case, manager: User, rng: random.Random, t
         add("core.status_changed", case.actual_release, "", {"from": "pre_release", "to": "released"})
         day = case.actual_release
         last = case.closed_on or today
-        # Mostly regular follow-ups, some late: the dashboard shows who is overdue.
+        if case.closed_on is None and rng.random() < 0.4:
+            # Some open cases had no visit for a while: the dashboard shows them as due or overdue.
+            last = today - timedelta(days=rng.randint(80, 130))
+        # Mostly regular follow-ups, some late.
         while True:
             day += timedelta(days=rng.choice([30, 60, 85, 90, 120]))
             if day >= last:
