@@ -147,6 +147,8 @@ def plugins(env: Env) -> None:
             enabled.setdefault(module, []).append(slug)
     for name, loaded in sorted(registry.modules.items()):
         orgs = ", ".join(enabled.get(name, [])) or "no organisation"
+        if loaded.module.always_on:
+            orgs = "every organisation (always on)"
         click.echo(f"{name} {loaded.version}: {loaded.module.label}")
         click.echo(f"  enabled for: {orgs}")
         click.echo(f"  hooks: {', '.join(registry.hook_names_of(name))}")

@@ -32,6 +32,8 @@ class Module:
     :param migrations: the module's Alembic versions folder (its own branch, label = module name).
     :param locale: a folder of ``<lang>/LC_MESSAGES/messages.po`` catalogs merged into core's.
     :param static: a folder served at ``/static/<module name>/``.
+    :param always_on: a built-in every organisation has (the ledger): its hooks and routes apply
+        to every organisation whatever the modules page says, and that page offers no switch.
     """
 
     label: str
@@ -41,6 +43,7 @@ class Module:
     migrations: Path | None = None
     locale: Path | None = None
     static: Path | None = None
+    always_on: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.close()
 
 
+def refuse_changes(classes: tuple[type, ...], error: type[Exception], message: str) -> None:
+    """Make rows of ``classes`` append-only at the ORM level: a flush that would update or delete
+    one raises ``error(message)``. (Tables that hold money are also guarded by database triggers.)"""
+
+    @event.listens_for(Session, "before_flush")
+    def _refuse(session: Session, _context: object, _instances: object) -> None:
+        for obj in session.dirty:
+            if isinstance(obj, classes) and session.is_modified(obj):
+                raise error(message)
+        for obj in session.deleted:
+            if isinstance(obj, classes):
+                raise error(message)
+
+
 def make_engine(database_url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if database_url.startswith("sqlite"):

@@ -20,13 +20,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    event,
     text,
 
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base
+from core.db import Base, refuse_changes
 
 
 def utcnow() -> datetime:
@@ -320,14 +319,7 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a timeline event."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_event_changes(session: Session, _context, _instances) -> None:  # noqa: ANN001
-    for obj in session.dirty:
-        if isinstance(obj, Event) and session.is_modified(obj):
-            raise AppendOnlyError("timeline events are append-only; record a correction instead")
-    for obj in session.deleted:
-        if isinstance(obj, Event):
-            raise AppendOnlyError("timeline events are append-only; record a correction instead")
+refuse_changes((Event,), AppendOnlyError, "timeline events are append-only; record a correction instead")
 
 
 __all__ = [

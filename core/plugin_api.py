@@ -29,11 +29,16 @@ with the navigation::
         ctx.session.commit()
         return Redirect(f"/savings/cases/{case.id}", status_code=303)
 
+:data:`PUBLIC` as a route's permission opens it to anyone, signed in or not (a public page such
+as a certificate check); such a route has no :data:`Ctx` (nobody is signed in) and takes a
+plain database session with :data:`Db` instead.
+
 Names not listed in ``__all__`` here are private to core and may change without notice.
 """
 
 from __future__ import annotations
 
+from core.auth import PUBLIC
 from core.context import Context
 from core.contributions import (
     ALL_ROLES,
@@ -48,13 +53,13 @@ from core.contributions import (
 )
 from core.db import Base
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
-from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext
+from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext, use_locale
 from core.models import Case, CaseStatus, Event, Organisation, Person, Role, User
 from core.services.cases import get_case
 from core.services.events import record_event
 from core.services.persons import get_person
 from core.validation import parse
-from core.web.deps import Ctx
+from core.web.deps import Ctx, Db
 from core.web.forms import Form
 from core.web.module_tabs import module_events_tab
 from core.web.rendering import render
@@ -62,6 +67,7 @@ from core.web.rendering import render
 __all__ = [
     "ALL_ROLES",
     "PROJECT",
+    "PUBLIC",
     "ActionRefused",
     "Base",
     "Case",
@@ -69,6 +75,7 @@ __all__ = [
     "CaseTab",
     "Context",
     "Ctx",
+    "Db",
     "DashboardPanel",
     "Event",
     "EventKind",
@@ -95,4 +102,5 @@ __all__ = [
     "parse",
     "record_event",
     "render",
+    "use_locale",
 ]

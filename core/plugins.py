@@ -49,9 +49,14 @@ class PluginRegistry:
     event_kinds: dict[str, EventKind] = field(default_factory=dict)
     _subsets: dict[frozenset[str], OrgHooks] = field(default_factory=dict)
 
+    @property
+    def always_on(self) -> frozenset[str]:
+        """The loaded modules every organisation has (``Module.always_on``)."""
+        return frozenset(name for name, m in self.modules.items() if m.module.always_on)
+
     def hooks_for(self, enabled: Iterable[str]) -> OrgHooks:
-        """The hooks of core plus the ``enabled`` modules (cached per set of modules)."""
-        key = frozenset(enabled) & frozenset(self.modules)
+        """The hooks of core plus the ``enabled`` and always-on modules (cached per set of modules)."""
+        key = (frozenset(enabled) | self.always_on) & frozenset(self.modules)
         if key not in self._subsets:
             removed = [m.plugin for name, m in self.modules.items() if name not in key]
             self._subsets[key] = OrgHooks(self.pm, removed, key)

@@ -22,6 +22,8 @@ def set_module_enabled(ctx: Context, module: str, enabled: bool) -> None:
     """Switch an installed module on or off for the current organisation."""
     if module not in ctx.registry.modules:
         raise ActionRefused(_("No module of this name is installed."), "module")
+    if ctx.registry.modules[module].module.always_on:
+        raise ActionRefused(_("This module is part of every organisation and cannot be switched off."), "module")
     set_module_for_org(ctx.session, ctx.org_id, module, enabled)
 
 

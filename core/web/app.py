@@ -158,7 +158,9 @@ def _module_routers(registry: PluginRegistry) -> list[Router]:
                 create_static_files_router(path=f"/static/{name}", directories=[loaded.module.static], opt={"permission": PUBLIC}, name=f"static-{name}")
             )
         if handlers:
-            routers.append(Router(path="/", route_handlers=handlers, opt={"module": name}))
+            # An always-on module's routes are not tagged: the guard never hides them.
+            opt = {} if loaded.module.always_on else {"module": name}
+            routers.append(Router(path="/", route_handlers=handlers, opt=opt))
     return routers
 
 

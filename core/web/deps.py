@@ -16,6 +16,8 @@ from core.context import Context
 Ctx: TypeAlias = NamedDependency[Context]
 """Annotate a handler's ``ctx`` parameter with this to get the :class:`Context` of the request."""
 Db: TypeAlias = NamedDependency[Session]
+"""Annotate a handler's ``db`` parameter with this to get a plain session (public routes, where
+nobody is signed in and there is no :class:`Context`)."""
 
 
 def provide_ctx(request: Request[Any, Any, Any]) -> Generator[Context, None, None]:

@@ -1,0 +1,58 @@
+"""The ledger's public API: what modules (plugins) import to post money movements.
+
+Plugins import only ``core.plugin_api`` from core; the ledger is a layer of its own
+(``plugins -> ledger -> core``) and this module is its public face::
+
+    from ledger.api import credit, debit, general_book, post
+
+    book = general_book(session, org_id)
+    post(session, book, date(2026, 3, 1), "Grant tranche 1", [
+        debit("Expenses:Grants:Microbusiness", Decimal("150.00"), "USD"),
+        credit("Assets:Bank:USD", Decimal("150.00"), "USD"),
+    ], meta={"case_id": 7, "grant_id": 12, "plugin": "grants"}, links=["grant-12"])
+
+Everything runs in the caller's transaction (flush, never commit); a refusal raises
+:class:`LedgerError` (an :class:`core.errors.ActionRefused`) and writes nothing.
+"""
+
+from ledger.models import Account, Book, ClosedPeriod, JournalTransaction, Posting, Price
+from ledger.money import LedgerError, from_minor, to_minor
+from ledger.posting import (
+    Leg,
+    close_account,
+    close_period,
+    create_book,
+    credit,
+    debit,
+    general_book,
+    open_account,
+    post,
+    record_price,
+    reverse,
+)
+from ledger.reports import balances, trial_balance
+
+__all__ = [
+    "Account",
+    "Book",
+    "ClosedPeriod",
+    "JournalTransaction",
+    "LedgerError",
+    "Leg",
+    "Posting",
+    "Price",
+    "balances",
+    "close_account",
+    "close_period",
+    "create_book",
+    "credit",
+    "debit",
+    "from_minor",
+    "general_book",
+    "open_account",
+    "post",
+    "record_price",
+    "reverse",
+    "to_minor",
+    "trial_balance",
+]

@@ -1,0 +1,80 @@
+"""``homecoming ledger export|check|verify`` (added through ``register_cli_commands``)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from core.db import make_engine, make_session_factory
+from core.models import Organisation
+
+
+def _with_org(obj: Any, slug: str, work: Any) -> Any:
+    engine = make_engine(obj.settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+            if org is None:
+                raise click.ClickException(f"no organisation {slug!r}")
+            return work(session, org)
+    finally:
+        engine.dispose()
+
+
+@click.group("ledger")
+def ledger() -> None:
+    """Export the ledger as beancount files and check it (beancount's loader, hash chain)."""
+
+
+@ledger.command("export")
+@click.option("--org", "slug", required=True, help="Short name of the organisation.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--year", type=int, default=None, help="Only this calendar year (balances brought forward).")
+@click.pass_obj
+def export_cmd(obj: Any, slug: str, out_dir: Path, year: int | None) -> None:
+    """Write one .beancount file per book of the organisation."""
+    from ledger.export import write_org
+
+    for path in _with_org(obj, slug, lambda s, o: write_org(s, o, out_dir, year)):
+        click.echo(str(path))
+
+
+@ledger.command("check")
+@click.option("--org", "slug", required=True, help="Short name of the organisation.")
+@click.pass_obj
+def check_cmd(obj: Any, slug: str) -> None:
+    """Export every book and load it with beancount's loader; exit 0 only without errors."""
+    from ledger.check import check_org
+
+    with tempfile.TemporaryDirectory():
+        result = _with_org(obj, slug, check_org)
+    count = 0
+    for filename, errors in result.items():
+        for error in errors:
+            click.echo(f"{filename}: {error}")
+        count += len(errors)
+        if not errors:
+            click.echo(f"{filename}: ok")
+    if count:
+        click.secho(f"{count} error(s)", fg="red", err=True)
+        sys.exit(1)
+
+
+@ledger.command("verify")
+@click.option("--org", "slug", required=True, help="Short name of the organisation.")
+@click.pass_obj
+def verify_cmd(obj: Any, slug: str) -> None:
+    """Recompute the SHA-256 chain of each book; exit non-zero naming the first broken row."""
+    from ledger.check import verify_org
+
+    breaks = _with_org(obj, slug, verify_org)
+    for b in breaks:
+        click.secho(f"BROKEN: {b}", fg="red")
+    if breaks:
+        sys.exit(1)
+    click.echo("every chain holds")

@@ -1,0 +1,160 @@
+"""The ledger's tables: books, accounts, journal transactions and postings, prices, closed periods.
+
+Journal transactions, postings and closed periods are append-only: the ORM refuses changes here,
+and the migration's triggers refuse ``UPDATE`` and ``DELETE`` in the database itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, refuse_changes
+from core.models import utcnow
+
+APPEND_ONLY_TABLES = ("ledger_transactions", "ledger_postings", "ledger_closed_periods")
+
+
+class Book(Base):
+    """A set of accounts kept together: an organisation's general book or a microbusiness's."""
+
+    __tablename__ = "ledger_books"
+    __table_args__ = (
+        UniqueConstraint("org_id", "name"),
+        CheckConstraint("kind IN ('general', 'microbusiness')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="general")
+    name: Mapped[str] = mapped_column(String(120))
+    reference: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Account(Base):
+    """An account of a book, named as beancount names it (``Assets:Bank:USD``)."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (UniqueConstraint("book_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("ledger_books.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    #: the currencies the account may hold, comma-separated (``"USD,KHR"``)
+    currencies: Mapped[str] = mapped_column(String(200))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def currency_list(self) -> list[str]:
+        return [c for c in self.currencies.split(",") if c]
+
+
+class JournalTransaction(Base):
+    """One balanced journal entry. Append-only; a correction is a reversal (``reverses_id``)."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        UniqueConstraint("book_id", "seq"),
+        Index("ix_ledger_transactions_book_date", "book_id", "date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("ledger_books.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    date: Mapped[date] = mapped_column(Date)
+    flag: Mapped[str] = mapped_column(String(1), default="*")
+    payee: Mapped[str | None] = mapped_column(Text)
+    narration: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+
+    postings: Mapped[list[Posting]] = relationship(
+        back_populates="transaction", order_by="Posting.id", lazy="selectin"
+    )
+
+
+class Posting(Base):
+    """One leg of a transaction: a signed amount in minor units (debit > 0, credit < 0).
+
+    ``price_rate``/``price_currency``: the exchange rate of a cross-currency leg (exported as
+    ``@ rate``). ``weight_minor``/``weight_currency``: what the leg counts for in the balance
+    (the amount itself, or amount x rate in the price currency, exact in its minor units).
+    """
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        CheckConstraint("amount_minor <> 0", name="amount_nonzero"),
+        Index("ix_ledger_postings_account", "account_id", "currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(10))
+    price_rate: Mapped[str | None] = mapped_column(String(40))
+    price_currency: Mapped[str | None] = mapped_column(String(10))
+    weight_minor: Mapped[int] = mapped_column(BigInteger)
+    weight_currency: Mapped[str] = mapped_column(String(10))
+
+    transaction: Mapped[JournalTransaction] = relationship(back_populates="postings")
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class Price(Base):
+    """An exchange rate: on ``date``, 1 ``base`` = ``rate`` ``quote`` (rate as an exact decimal string)."""
+
+    __tablename__ = "ledger_prices"
+    __table_args__ = (UniqueConstraint("org_id", "date", "base", "quote"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    date: Mapped[date] = mapped_column(Date)
+    base: Mapped[str] = mapped_column(String(10))
+    quote: Mapped[str] = mapped_column(String(10))
+    rate: Mapped[str] = mapped_column(String(40))
+
+
+class ClosedPeriod(Base):
+    """A book is closed through ``through`` (inclusive): nothing may be posted on or before it."""
+
+    __tablename__ = "ledger_closed_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("ledger_books.id"), index=True)
+    through: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LedgerAppendOnlyError(RuntimeError):
+    """Code tried to change or delete a journal row."""
+
+
+_APPEND_ONLY = (JournalTransaction, Posting, ClosedPeriod)
+
+
+refuse_changes(_APPEND_ONLY, LedgerAppendOnlyError, "journal rows are append-only; post a reversal instead")

@@ -1,0 +1,322 @@
+"""Posting to the ledger: books, accounts, balanced transactions, reversals, period close.
+
+Every function runs in the caller's database transaction: it adds and flushes, never commits, so
+a domain change and its journal entry commit together or not at all. A refused action raises
+:class:`LedgerError` before anything is written.
+
+Sign convention: a caller gives each leg a **positive** ``Decimal`` and a side, with
+:func:`debit` and :func:`credit`. The database stores the signed amount as beancount does
+(debit > 0, credit < 0) in integer minor units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.chain import GENESIS, canonical_text, digest
+from ledger.models import Account, Book, ClosedPeriod, JournalTransaction, Posting, Price
+from ledger.money import MINOR_DIGITS, LedgerError, digits, to_minor
+
+ACCOUNT_NAME = re.compile(r"^(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9\-]*)+$")
+LINK_OR_TAG = re.compile(r"^[A-Za-z0-9\-_/.]+$")
+META_KEY = re.compile(r"^[a-z][a-zA-Z0-9\-_]*$")
+FLAGS = frozenset("*!")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg as a caller gives it: a positive amount on a side of an account.
+
+    ``price``: for a cross-currency leg, the rate to ``price_currency`` (``100 USD @ 4100 KHR``);
+    the leg then counts as ``amount x price`` in ``price_currency``, which must be exact in that
+    currency's minor units.
+    """
+
+    account: str
+    amount: Decimal
+    currency: str
+    side: Literal["debit", "credit"]
+    price: Decimal | None = None
+    price_currency: str | None = None
+
+
+def debit(account: str, amount: Decimal, currency: str, *, price: Decimal | None = None, price_currency: str | None = None) -> Leg:
+    """A debit leg (assets and expenses go up)."""
+    return Leg(account, amount, currency, "debit", price, price_currency)
+
+
+def credit(account: str, amount: Decimal, currency: str, *, price: Decimal | None = None, price_currency: str | None = None) -> Leg:
+    """A credit leg (income, liabilities and equity go up; assets go down)."""
+    return Leg(account, amount, currency, "credit", price, price_currency)
+
+
+# --- books, accounts, prices ---------------------------------------------------------------------
+
+
+def general_book(session: Session, org_id: int) -> Book:
+    """The organisation's general book, created on first use."""
+    book = session.scalar(select(Book).where(Book.org_id == org_id, Book.kind == "general").order_by(Book.id))
+    if book is None:
+        book = Book(org_id=org_id, kind="general", name="General")
+        session.add(book)
+        session.flush()
+    return book
+
+
+def create_book(session: Session, org_id: int, name: str, kind: str = "microbusiness", reference: str | None = None) -> Book:
+    """A further book of the organisation (a microbusiness's small book)."""
+    if kind not in ("general", "microbusiness"):
+        raise LedgerError(f"unknown kind of book {kind!r}", "kind")
+    if session.scalar(select(Book.id).where(Book.org_id == org_id, Book.name == name)) is not None:
+        raise LedgerError(f"the organisation already has a book named {name!r}", "name")
+    book = Book(org_id=org_id, kind=kind, name=name, reference=reference)
+    session.add(book)
+    session.flush()
+    return book
+
+
+def open_account(session: Session, book: Book, name: str, currencies: Iterable[str], opened_on: Date) -> Account:
+    """Open an account (beancount naming: ``Assets:Bank:USD``) for the given currencies."""
+    if not ACCOUNT_NAME.match(name):
+        raise LedgerError(
+            f"{name!r} is not an account name: it starts with Assets, Liabilities, Equity, Income "
+            "or Expenses, then ':'-separated parts each starting with a capital letter or digit",
+            "name",
+        )
+    currencies = list(dict.fromkeys(currencies))
+    if not currencies:
+        raise LedgerError("an account allows at least one currency", "currencies")
+    for currency in currencies:
+        digits(currency)
+    if session.scalar(select(Account.id).where(Account.book_id == book.id, Account.name == name)) is not None:
+        raise LedgerError(f"account {name} is already open in this book", "name")
+    account = Account(book_id=book.id, name=name, currencies=",".join(currencies), opened_on=opened_on)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def close_account(session: Session, account: Account, closed_on: Date) -> None:
+    """Close an account: nothing may be posted to it after ``closed_on``."""
+    if closed_on < account.opened_on:
+        raise LedgerError("an account cannot close before it opened", "closed_on")
+    last = session.scalar(
+        select(func.max(JournalTransaction.date))
+        .join(Posting, Posting.transaction_id == JournalTransaction.id)
+        .where(Posting.account_id == account.id)
+    )
+    if last is not None and last > closed_on:
+        raise LedgerError(f"account {account.name} has entries after {closed_on}", "closed_on")
+    account.closed_on = closed_on
+    session.flush()
+
+
+def record_price(session: Session, org_id: int, on: Date, base: str, quote: str, rate: Decimal) -> Price:
+    """Record an exchange rate: on ``on``, 1 ``base`` = ``rate`` ``quote``."""
+    if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
+        raise LedgerError("a rate is a positive Decimal", "rate")
+    digits(base), digits(quote)
+    price = Price(org_id=org_id, date=on, base=base, quote=quote, rate=str(rate))
+    session.add(price)
+    session.flush()
+    return price
+
+
+# --- posting ---------------------------------------------------------------------------------------
+
+
+def post(
+    session: Session,
+    book: Book,
+    date: Date,
+    narration: str,
+    postings: Sequence[Leg],
+    *,
+    payee: str | None = None,
+    flag: str = "*",
+    meta: dict[str, Any] | None = None,
+    links: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    created_by: int | None = None,
+    _reverses_id: int | None = None,
+) -> JournalTransaction:
+    """Post a balanced transaction to ``book`` and return it (flushed, not committed).
+
+    :param postings: :func:`debit` and :func:`credit` legs, positive ``Decimal`` amounts.
+    :param meta: string, integer or Decimal values under lower-case keys; ``case_id``,
+        ``grant_id`` and ``plugin`` are exported as beancount metadata.
+    :param links: e.g. ``grant-12`` (exported as ``^grant-12``).
+    :raises LedgerError: it does not balance per currency, an account is unknown, not open on
+        ``date`` or does not allow the currency, the period is closed, or an amount is not a
+        positive Decimal. Nothing is written.
+    """
+    if not isinstance(date, Date):
+        raise LedgerError("the date must be a date", "date")
+    if flag not in FLAGS:
+        raise LedgerError(f"flag must be one of {''.join(sorted(FLAGS))}", "flag")
+    if not isinstance(narration, str):
+        raise LedgerError("the narration must be text", "narration")
+    for label, value in (("narration", narration), ("payee", payee or "")):
+        if CONTROL.search(value):
+            raise LedgerError(f"the {label} may not contain line breaks or control characters", label)
+    links, tags = list(dict.fromkeys(links)), list(dict.fromkeys(tags))
+    for value in (*links, *tags):
+        if not LINK_OR_TAG.match(value):
+            raise LedgerError(f"{value!r} is not a valid link or tag (letters, digits, - _ / .)", "links")
+    meta = _check_meta(meta or {})
+    if len(postings) < 2:
+        raise LedgerError("a transaction has at least two legs", "postings")
+
+    # Lock the book (PostgreSQL: SELECT ... FOR UPDATE; SQLite serialises writers itself), so the
+    # chain's last row cannot change under us.
+    locked = session.scalar(select(Book).where(Book.id == book.id).with_for_update())
+    if locked is None:
+        raise LedgerError("no such book", "book")
+
+    closed_through = session.scalar(select(func.max(ClosedPeriod.through)).where(ClosedPeriod.book_id == book.id))
+    if closed_through is not None and date <= closed_through:
+        raise LedgerError(f"the period through {closed_through} is closed; post on a later date", "date")
+
+    names = {leg.account for leg in postings if isinstance(leg, Leg)}
+    accounts = {
+        a.name: a for a in session.scalars(select(Account).where(Account.book_id == book.id, Account.name.in_(names)))
+    }
+    rows: list[Posting] = []
+    weights: dict[str, int] = defaultdict(int)
+    for leg in postings:
+        if not isinstance(leg, Leg):
+            raise LedgerError("each leg is made with ledger.api.debit() or credit()", "postings")
+        if leg.side not in ("debit", "credit"):
+            raise LedgerError(f"side must be debit or credit, not {leg.side!r}", "postings")
+        account = accounts.get(leg.account)
+        if account is None:
+            raise LedgerError(f"account {leg.account} is not open in this book", "postings")
+        if date < account.opened_on or (account.closed_on is not None and date > account.closed_on):
+            raise LedgerError(f"account {leg.account} is not open on {date}", "postings")
+        if leg.currency not in account.currency_list:
+            raise LedgerError(f"account {leg.account} does not allow {leg.currency}", "postings")
+        minor = to_minor(leg.amount, leg.currency)
+        if minor <= 0:
+            raise LedgerError(f"amounts are positive (given {leg.amount} {leg.currency}); choose the side instead", "postings")
+        signed = minor if leg.side == "debit" else -minor
+        rate = currency = None
+        if leg.price is None and leg.price_currency is None:
+            weight, weight_currency = signed, leg.currency
+        else:
+            if not isinstance(leg.price, Decimal) or not leg.price.is_finite() or leg.price <= 0:
+                raise LedgerError("a price is a positive Decimal", "postings")
+            if leg.price_currency is None or leg.price_currency == leg.currency:
+                raise LedgerError("a price needs another currency to convert into", "postings")
+            exact = (leg.amount * leg.price).scaleb(digits(leg.price_currency))
+            if exact != exact.to_integral_value():
+                raise LedgerError(
+                    f"{leg.amount} {leg.currency} @ {leg.price} {leg.price_currency} is not a whole number of "
+                    f"{leg.price_currency} minor units; put the price on the other leg or round the amount",
+                    "postings",
+                )
+            weight = int(exact) if leg.side == "debit" else -int(exact)
+            weight_currency = leg.price_currency
+            rate, currency = format(leg.price, "f"), leg.price_currency
+        weights[weight_currency] += weight
+        rows.append(
+            Posting(
+                account=account, account_id=account.id, amount_minor=signed, currency=leg.currency,
+                price_rate=rate, price_currency=currency, weight_minor=weight, weight_currency=weight_currency,
+            )
+        )
+    unbalanced = {c: w for c, w in weights.items() if w != 0}
+    if unbalanced:
+        detail = ", ".join(f"{_fmt(w, c)} {c}" for c, w in sorted(unbalanced.items()))
+        raise LedgerError(f"the transaction does not balance: debits minus credits = {detail}", "postings")
+
+    last = session.execute(
+        select(JournalTransaction.seq, JournalTransaction.hash)
+        .where(JournalTransaction.book_id == book.id)
+        .order_by(JournalTransaction.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    text = canonical_text(
+        book_id=book.id, seq=seq, date=date.isoformat(), flag=flag, payee=payee, narration=narration,
+        meta=meta, links=links, tags=tags, reverses_id=_reverses_id, created_by=created_by,
+        postings=[(p.account.name, p.amount_minor, p.currency, p.price_rate, p.price_currency) for p in rows],
+        prev_hash=prev_hash,
+    )
+    txn = JournalTransaction(
+        book_id=book.id, seq=seq, date=date, flag=flag, payee=payee, narration=narration, meta=meta,
+        links=links, tags=tags, reverses_id=_reverses_id, created_by=created_by,
+        hash=digest(text), prev_hash=prev_hash, postings=rows,
+    )
+    session.add(txn)
+    session.flush()
+    return txn
+
+
+def reverse(session: Session, txn: JournalTransaction, date: Date, reason: str, *, created_by: int | None = None) -> JournalTransaction:
+    """Post the mirror of ``txn`` on ``date`` (linked ``^reverses-<id>``, tagged ``#reversal``).
+
+    The original stays. A transaction is reversed at most once, and a reversal is not reversed
+    (post a new entry instead).
+    """
+    if txn.reverses_id is not None:
+        raise LedgerError("this entry is itself a reversal; post a new entry instead", "transaction")
+    if session.scalar(select(JournalTransaction.id).where(JournalTransaction.reverses_id == txn.id)) is not None:
+        raise LedgerError(f"entry {txn.id} is already reversed", "transaction")
+    if date < txn.date:
+        raise LedgerError("a reversal cannot be dated before the entry it reverses", "date")
+    if not reason or not reason.strip():
+        raise LedgerError("give the reason for the reversal", "reason")
+    book = session.get(Book, txn.book_id)
+    legs = []
+    for p in txn.postings:
+        amount = abs(Decimal(p.amount_minor).scaleb(-digits(p.currency)))
+        side = "credit" if p.amount_minor > 0 else "debit"
+        price = Decimal(p.price_rate) if p.price_rate else None
+        legs.append(Leg(p.account.name, amount, p.currency, side, price, p.price_currency))
+    meta = {k: v for k, v in (txn.meta or {}).items() if k in ("case_id", "grant_id", "plugin")}
+    meta["reason"] = reason.strip()
+    return post(
+        session, book, date, f"Reversal of entry {txn.id}: {txn.narration}", legs,
+        payee=txn.payee, meta=meta, links=[*txn.links, f"reverses-{txn.id}"],
+        tags=[*txn.tags, "reversal"], created_by=created_by, _reverses_id=txn.id,
+    )
+
+
+def close_period(session: Session, book: Book, through: Date, *, closed_by: int | None = None) -> ClosedPeriod:
+    """Close ``book`` through ``through`` (inclusive); a closed period is never reopened."""
+    session.scalar(select(Book).where(Book.id == book.id).with_for_update())
+    current = session.scalar(select(func.max(ClosedPeriod.through)).where(ClosedPeriod.book_id == book.id))
+    if current is not None and through <= current:
+        raise LedgerError(f"the book is already closed through {current}", "through")
+    period = ClosedPeriod(book_id=book.id, through=through, closed_by=closed_by)
+    session.add(period)
+    session.flush()
+    return period
+
+
+def _check_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        if not isinstance(key, str) or not META_KEY.match(key) or key in ("db_id", "hash", "filename", "lineno"):
+            raise LedgerError(f"{key!r} cannot be a metadata key", "meta")
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise LedgerError(f"metadata {key} must be text, an integer or a Decimal", "meta")
+        if isinstance(value, str) and CONTROL.search(value):
+            raise LedgerError(f"metadata {key} may not contain line breaks or control characters", "meta")
+        out[key] = str(value) if isinstance(value, Decimal) else value
+    return out
+
+
+def _fmt(minor: int, currency: str) -> str:
+    d = MINOR_DIGITS.get(currency, 0)
+    return str(Decimal(minor).scaleb(-d)) if d else str(minor)
