@@ -24,6 +24,12 @@ class FamilyContactPayload(BaseModel):
 class FollowUpVisitPayload(BaseModel):
     place: Literal["home", "workplace", "office", "phone"] = Field("home", title=N_("Where"))
     wellbeing: Literal["good", "fair", "poor"] = Field("fair", title=N_("How they are doing"))
+    # Optional, and left out of the stored payload when not given, so that visits recorded
+    # before it existed and visits recorded without it look the same. Read by the training
+    # report ("certified people employed or running a business at follow-up").
+    work: Literal["employed", "own_business", "studying", "looking", "not_working"] | None = Field(
+        None, title=N_("Work"), exclude_if=lambda value: value is None
+    )
 
 
 class ReoffencePayload(BaseModel):

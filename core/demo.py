@@ -243,7 +243,7 @@ def _timeline(session: Session, case: Case, manager: User, rng: random.Random, t
             day += timedelta(days=rng.choice([30, 60, 85, 90, 120]))
             if day >= last:
                 break
-            add("core.follow_up_visit", day, rng.choice(NOTES), {"place": rng.choice(["home", "workplace"]), "wellbeing": rng.choice(["good", "fair", "poor"])})
+            add("core.follow_up_visit", day, rng.choice(NOTES), {"place": rng.choice(["home", "workplace"]), "wellbeing": rng.choice(["good", "fair", "poor"]), "work": rng.choice(["employed", "own_business", "own_business", "looking", "not_working"])})
         if case.status in (CaseStatus.follow_up, CaseStatus.closed):
             add("core.status_changed", case.actual_release + timedelta(days=14), "", {"from": "released", "to": "follow_up"})
     if case.status is CaseStatus.closed and case.closed_on:

@@ -71,6 +71,12 @@ LABELS: dict[str, str] = {
     "good": N_("Good"),
     "fair": N_("Fair"),
     "poor": N_("Poor"),
+    # core.follow_up_visit: work
+    "employed": N_("Employed"),
+    "own_business": N_("Running own business"),
+    "studying": N_("Studying"),
+    "looking": N_("Looking for work"),
+    "not_working": N_("Not working"),
     # core.reoffence: stage
     "suspected": N_("Suspected"),
     "arrested": N_("Arrested"),

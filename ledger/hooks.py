@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
-from core.plugin_api import Module, Permission, Role, hookimpl
+from core.plugin_api import Case, CaseTab, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 
 HERE = Path(__file__).parent
 VIEW = "ledger.view"
 POST = "ledger.post"
+LABEL = _l("Ledger")
 
 
 @hookimpl
 def register_module() -> Module:
+    from ledger.pages import ROUTES
+
     return Module(
-        label=_l("Ledger"),
+        label=LABEL,
         description=_l("The double-entry books every module posts money movements to."),
         migrations=HERE / "migrations",
+        route_handlers=ROUTES,
+        templates=HERE / "templates",
         always_on=True,
     )
+
+
+@hookimpl
+def register_menu_items() -> list[MenuItem]:
+    return [MenuItem(LABEL, "/ledger", VIEW, order=60)]
+
+
+@hookimpl
+def register_case_tabs() -> list[CaseTab]:
+    return [CaseTab("ledger", LABEL, "/ledger/cases/{case_id}", VIEW, order=90)]
 
 
 @hookimpl
@@ -37,3 +54,10 @@ def register_cli_commands() -> list[click.Command]:
     from ledger.cli import ledger
 
     return [ledger]
+
+
+@hookimpl
+def load_demo_data(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
+    from ledger.demo import load
+
+    load(session, organisation, cases, staff, today)

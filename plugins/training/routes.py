@@ -284,26 +284,68 @@ def certificate_pdf(request: AnyRequest, ctx: Ctx, certificate_id: FromPath[int]
 
 @litestar.get("/training/reports", opt={"permission": services.VIEW}, sync_to_thread=True, name="training-reports")
 def reports(ctx: Ctx) -> Template:
-    """Enrolments, drop-outs and certification rates per course and cohort; drop-out reasons."""
+    """Enrolments, drop-outs and certification rates per course and cohort; drop-out reasons;
+    certified people working at follow-up."""
     by_cohort, by_course, reasons = services.figures(ctx)
-    return render(ctx, "training/reports.html", by_cohort=by_cohort, by_course=by_course, reasons=reasons)
+    follow_up = services.follow_up_figures(ctx)
+    return render(ctx, "training/reports.html", by_cohort=by_cohort, by_course=by_course, reasons=reasons, follow_up=follow_up)
+
+
+def _cohort_table(ctx: Context) -> tuple[list[str], list[list[Any]]]:
+    """The per-cohort figures as a header and rows, shared by the CSV and the Excel export."""
+    by_cohort, _by_course, _reasons = services.figures(ctx)
+    header = [_("Course"), _("Start date"), _("End date"), _("Trainer"), _("Enrolled"), _("Dropped out"), _("Certified"), _("Certification rate")]
+    rows: list[list[Any]] = []
+    for f in by_cohort:
+        assert f.cohort is not None
+        rate = "" if f.certification_rate is None else f.certification_rate
+        rows.append([f.course.title, f.cohort.starts_on.isoformat(), f.cohort.ends_on.isoformat(), f.cohort.trainer, f.enrolled, f.dropped_out, f.certified, rate])
+    return header, rows
 
 
 @litestar.get("/training/reports/cohorts.csv", opt={"permission": services.VIEW}, sync_to_thread=True, name="training-reports-csv")
 def reports_csv(ctx: Ctx) -> Response[Any]:
     """The per-cohort figures as CSV (UTF-8 with a byte order mark, so that spreadsheet programs
     read Khmer correctly)."""
-    by_cohort, _by_course, _reasons = services.figures(ctx)
+    header, rows = _cohort_table(ctx)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Course"), _("Start date"), _("End date"), _("Trainer"), _("Enrolled"), _("Dropped out"), _("Certified"), _("Certification rate")])
-    for f in by_cohort:
-        assert f.cohort is not None
-        rate = "" if f.certification_rate is None else f.certification_rate
-        writer.writerow([f.course.title, f.cohort.starts_on.isoformat(), f.cohort.ends_on.isoformat(), f.cohort.trainer, f.enrolled, f.dropped_out, f.certified, rate])
+    writer.writerow(header)
+    writer.writerows(rows)
     return Response(
         "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="training-cohorts.csv"'},
+    )
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@litestar.get("/training/reports/cohorts.xlsx", opt={"permission": services.VIEW}, sync_to_thread=True, name="training-reports-xlsx")
+def reports_xlsx(ctx: Ctx) -> Response[Any]:
+    """The same per-cohort figures as the CSV, as an Excel workbook (one sheet, the CSV's header
+    in bold and frozen; numbers stay numbers, dates stay ISO text as in the CSV)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    header, rows = _cohort_table(ctx)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _("Per cohort")[:31]  # Excel limits a sheet name to 31 characters
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    for column, width in zip("ABCDEFGH", (30, 12, 12, 24, 10, 12, 10, 18), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return Response(
+        out.getvalue(), media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="training-cohorts.xlsx"'},
     )
 
 
@@ -370,7 +412,7 @@ ROUTES = [
     overview, course_new, course_create, course_edit, course_update,
     cohort_new, cohort_create, cohort_edit, cohort_update, cohort_detail, session_create,
     session_page, attendance_mark, all_present,
-    enrolment_page, assessment, drop_out, certify, certificate_pdf, reports, reports_csv,
+    enrolment_page, assessment, drop_out, certify, certificate_pdf, reports, reports_csv, reports_xlsx,
     case_tab, enrol,
     verify,
 ]

@@ -474,6 +474,64 @@ def figures(ctx: Context) -> tuple[list[CohortFigures], list[CohortFigures], lis
     return by_cohort, by_course, [(reason or "other", int(n)) for reason, n in reasons]
 
 
+FOLLOW_UP_VISIT = "core.follow_up_visit"  # core's event kind; its payload's ``work`` says what the person does
+WORKING = frozenset({"employed", "own_business"})
+
+
+@dataclass(frozen=True)
+class FollowUpFigures:
+    """Per course: certified persons, those with a follow-up visit on or after the day of their
+    certificate, and those whose latest such visit says employed or running their own business."""
+
+    course: Course
+    certified: int
+    visited: int
+    working: int
+
+
+def follow_up_figures(ctx: Context) -> list[FollowUpFigures]:
+    """"Certified people employed or running a business at follow-up", per course.
+
+    A person counts once per course (their first certificate in it). Their follow-up visits
+    (``core.follow_up_visit``, on any of their cases in the organisation, and not since corrected
+    by another visit) dated on or after the certificate are looked at; the latest one (by date,
+    then by when it was recorded) decides, through its ``work`` field. Two queries.
+    """
+    certified_on: dict[tuple[int, int], date] = {}  # (course id, person id) -> first certificate
+    for course_id, person_id, issued_on in ctx.session.execute(
+        select(Cohort.course_id, Case.person_id, Certificate.issued_on)
+        .join(Enrolment, Enrolment.id == Certificate.enrolment_id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .join(Case, Case.id == Enrolment.case_id)
+        .where(Certificate.org_id == ctx.org_id)
+    ).all():
+        key = (course_id, person_id)
+        if key not in certified_on or issued_on < certified_on[key]:
+            certified_on[key] = issued_on
+    visits: dict[int, list[tuple[date, int, str | None]]] = {}  # person id -> (date, id, work)
+    corrected: set[int] = set()
+    if certified_on:
+        rows = ctx.session.execute(
+            select(Case.person_id, Event.id, Event.occurred_on, Event.payload, Event.corrects_id)
+            .join(Case, Case.id == Event.case_id)
+            .where(Event.org_id == ctx.org_id, Event.kind == FOLLOW_UP_VISIT, Case.person_id.in_({p for _c, p in certified_on}))
+        ).all()
+        for person_id, event_id, occurred_on, payload, corrects_id in rows:
+            visits.setdefault(person_id, []).append((occurred_on, event_id, (payload or {}).get("work")))
+            if corrects_id is not None:
+                corrected.add(corrects_id)
+    totals: dict[int, list[int]] = {}  # course id -> [certified, visited, working]
+    for (course_id, person_id), issued_on in certified_on.items():
+        counts = totals.setdefault(course_id, [0, 0, 0])
+        counts[0] += 1
+        since = [v for v in visits.get(person_id, []) if v[0] >= issued_on and v[1] not in corrected]
+        if since:
+            counts[1] += 1
+            if max(since)[2] in WORKING:
+                counts[2] += 1
+    return [FollowUpFigures(course, *totals.get(course.id, [0, 0, 0])) for course in courses(ctx)]
+
+
 # --- public verification ---------------------------------------------------------------------------
 
 

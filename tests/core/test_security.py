@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import litestar
@@ -21,12 +22,13 @@ from core.schemas import PersonLinkIn
 from core.services import persons
 from core.settings import get_settings
 from core.web.app import create_app
+from ledger.api import credit, debit, general_book, open_account, post
 from tests.conftest import PASSWORD, login, post_form
 from tests.core.conftest import count, fresh
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
-SECRETS = ("Secret Sokha", "សុខា សម្ងាត់", "Secret Relative", "Secret Prison", "Secret goal")
+SECRETS = ("Secret Sokha", "សុខា សម្ងាត់", "Secret Relative", "Secret Prison", "Secret goal", "Secret entry", "Secret-Fund")
 """What organisation "a"'s records hold, which nobody of organisation "b" may ever see."""
 
 
@@ -67,8 +69,17 @@ def records(make_person, make_case, ctx_for, db, world) -> dict[str, object]:
     persons.link_family(ctx_for(Role.case_manager, "a"), person, PersonLinkIn(relative_id=relative.id, relation="parent"))
     case = make_case("a", person, prison="Secret Prison")
     db.add(CaseGoal(org_id=world.org_ids["a"], case_id=case.id, area="work", description="Secret goal"))
+    book = general_book(db, world.org_ids["a"])
+    account = open_account(db, book, "Assets:Bank:USD", ["USD"], date(2025, 1, 1))
+    open_account(db, book, "Income:Donations:Secret-Fund", ["USD"], date(2025, 1, 1))
+    txn = post(db, book, date(2025, 2, 1), "Secret entry", [
+        debit("Assets:Bank:USD", Decimal("10.00"), "USD"), credit("Income:Donations:Secret-Fund", Decimal("10.00"), "USD"),
+    ], meta={"case_id": case.id})
     db.commit()
-    return {"person_id": person.id, "case_id": case.id, "user_id": world.users[("a", Role.viewer)], "module": "training"}
+    return {
+        "person_id": person.id, "case_id": case.id, "user_id": world.users[("a", Role.viewer)], "module": "training",
+        "book_id": book.id, "account_id": account.id, "txn_id": txn.id,
+    }
 
 
 def snapshot(db) -> tuple:
@@ -150,13 +161,15 @@ def test_every_get_route_answers_404_for_another_organisations_ids(app, records,
         walked.append(path)
     assert {"/persons/{person_id:int}", "/persons/{person_id:int}/edit", "/cases/{case_id:int}", "/cases/{case_id:int}/timeline",
             "/cases/{case_id:int}/edit", "/cases/{case_id:int}/events/new", "/api/persons/{person_id:int}",
-            "/api/cases/{case_id:int}", "/api/cases/{case_id:int}/events", "/training/cases/{case_id:int}/tab"} <= set(walked)
+            "/api/cases/{case_id:int}", "/api/cases/{case_id:int}/events", "/training/cases/{case_id:int}/tab",
+            "/ledger/books/{book_id:int}", "/ledger/accounts/{account_id:int}", "/ledger/transactions/{txn_id:int}",
+            "/ledger/books/{book_id:int}/export", "/ledger/cases/{case_id:int}"} <= set(walked)
 
 
 def test_lists_and_searches_never_show_another_organisations_records(records, client_for, api_for):
     page, api = client_for(Role.admin, "b"), api_for(Role.admin, "b")
     for url in ("/", "/persons?q=Secret", "/persons/lookup?q=Secret", "/cases?q=Secret", "/cases?prison=Secret+Prison",
-                f"/cases/new?person_id={records['person_id']}", "/admin"):
+                f"/cases/new?person_id={records['person_id']}", "/admin", "/ledger"):
         response = page.get(url)
         assert response.status_code == 200, url
         assert leaks(response.text) == [], url

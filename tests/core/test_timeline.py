@@ -23,6 +23,9 @@ TODAY = date.today()
         ("core.note", {}, {}),
         ("core.family_contact", {"payload.contact": "phone", "payload.who": "Mother"}, {"contact": "phone", "who": "Mother"}),
         ("core.follow_up_visit", {"payload.place": "workplace", "payload.wellbeing": "good"}, {"place": "workplace", "wellbeing": "good"}),
+        ("core.follow_up_visit", {"payload.place": "home", "payload.wellbeing": "fair", "payload.work": "own_business"}, {"place": "home", "wellbeing": "fair", "work": "own_business"}),
+        # Work is optional and left out of the payload when not chosen, as in visits recorded before it existed.
+        ("core.follow_up_visit", {"payload.place": "phone", "payload.wellbeing": "poor", "payload.work": ""}, {"place": "phone", "wellbeing": "poor"}),
         ("core.reoffence", {"payload.stage": "charged", "payload.offence_date": "2024-03-01"}, {"stage": "charged", "offence_date": "2024-03-01"}),
         # The form sends an optional date left empty as "": that means no date, not a bad one.
         ("core.reoffence", {"payload.stage": "suspected", "payload.offence_date": ""}, {"stage": "suspected", "offence_date": None}),

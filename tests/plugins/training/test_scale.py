@@ -3,7 +3,6 @@ take a fixed number of SQL statements, however many students and marks there are
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -50,15 +49,13 @@ def statements(app: Litestar) -> Iterator[list[str]]:
     event.remove(app.state.engine, "before_cursor_execute", count)
 
 
-def test_attendance_of_30_students_over_40_sessions_stays_one_page_and_fast(client_for, big_cohort: Cohort, statements: list[str], db: Session) -> None:
+def test_attendance_of_30_students_over_40_sessions_stays_one_page_with_fixed_queries(client_for, big_cohort: Cohort, statements: list[str], db: Session) -> None:
     client = client_for(Role.programme_officer, "a")
     session_id = db.scalars(select(TrainingSession.id).where(TrainingSession.cohort_id == big_cohort.id).order_by(TrainingSession.id.desc())).first()
     enrolment_id = db.scalars(select(Enrolment.id).where(Enrolment.cohort_id == big_cohort.id)).first()
 
     statements.clear()
-    started = time.perf_counter()
     sheet = client.get(f"/training/sessions/{session_id}")
-    sheet_seconds = time.perf_counter() - started
     assert sheet.status_code == 200 and sheet.text.count('<tr id="student-') == STUDENTS
     assert len(statements) <= 12, statements  # fixed, not one per student
     statements.clear()
@@ -70,4 +67,4 @@ def test_attendance_of_30_students_over_40_sessions_stays_one_page_and_fast(clie
     cohort_page = client.get(f"/training/cohorts/{big_cohort.id}")
     assert cohort_page.status_code == 200 and cohort_page.text.count('href="/training/sessions/') == SESSIONS
     assert len(statements) <= 12, statements
-    assert sheet_seconds < 2  # generous for a slow CI machine; a figure, not a benchmark
+    # How fast it is: a figure from bench/training.py (bench/README.md), not an assertion here.
