@@ -177,6 +177,9 @@ def enrol(ctx: Context, case: Case, cohort: Cohort) -> Enrolment:
     _require(ctx, RECORD)
     if case.status == CaseStatus.closed:
         raise ActionRefused(_("This case is closed: reopen it before enrolling the person."), "cohort_id")
+    # Two officers filling the last place at once: on PostgreSQL the second waits for the first's
+    # commit here and then counts its enrolment; SQLite lets only one writer through at a time.
+    ctx.session.execute(select(Cohort.id).where(Cohort.id == cohort.id).with_for_update())
     already = ctx.session.scalar(
         select(Enrolment.id)
         .join(Case, Case.id == Enrolment.case_id)
