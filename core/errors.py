@@ -15,6 +15,12 @@ class ActionRefused(Exception):
         self.message = message
         self.field = field
 
+    @property
+    def errors(self) -> dict[str, str]:
+        """``{field: message}`` (``"__all__"`` when no field), like :class:`InvalidInput`'s, so a
+        form can show either kind of refusal the same way."""
+        return {self.field or "__all__": self.message}
+
 
 class RecordNotFound(Exception):
     """The record does not exist in the current organisation (shown as 404, never as 403)."""

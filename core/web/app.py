@@ -107,7 +107,7 @@ def _on_forbidden(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 
 
 def _on_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Response[Any]:
-    errors = {exc.field or "__all__": exc.message}
+    errors = exc.errors
     if _wants_json(request):
         return Response({"status_code": 422, "detail": exc.message, "errors": errors}, status_code=422)
     return _error_page(request, 422, _("This cannot be done"), exc.message)

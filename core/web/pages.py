@@ -220,7 +220,7 @@ def person_link(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]
     try:
         persons.link_family(ctx, person, parse(PersonLinkIn, data))
     except (InvalidInput, ActionRefused) as exc:
-        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        errors = exc.errors
         return render(
             ctx,
             "persons/detail.html",
@@ -303,7 +303,7 @@ def case_create(ctx: Ctx, data: Form) -> Response[Any]:
         return _case_form(ctx, None, data, exc.errors, 422)
     except ActionRefused as exc:
         ctx.session.rollback()
-        return _case_form(ctx, None, data, {exc.field or "__all__": exc.message}, 422)
+        return _case_form(ctx, None, data, exc.errors, 422)
     ctx.session.commit()
     return see_other(f"/cases/{case.id}")
 
@@ -377,7 +377,7 @@ def case_update(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
         return _case_form(ctx, case, data, exc.errors, 422)
     except ActionRefused as exc:
         ctx.session.rollback()
-        return _case_form(ctx, case, data, {exc.field or "__all__": exc.message}, 422)
+        return _case_form(ctx, case, data, exc.errors, 422)
     ctx.session.commit()
     return see_other(f"/cases/{case.id}")
 
@@ -390,7 +390,7 @@ def case_status(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
         case = cases.get_case(ctx, case_id)
-        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        errors = exc.errors
         return _case_page(ctx, case, 422, errors={f"status.{k}": v for k, v in errors.items()}, values=data)
     ctx.session.commit()
     return see_other(f"/cases/{case.id}")
@@ -426,7 +426,7 @@ def event_create(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[in
         )
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        errors = exc.errors
         return _event_form(request, ctx, case, kind, data, errors, 422)
     ctx.session.commit()
     return see_other(f"/cases/{case.id}#timeline")
@@ -439,7 +439,7 @@ def goal_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
         cases.add_goal(ctx, case, parse(GoalIn, data))
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        errors = exc.errors
         return _case_page(ctx, case, 422, errors={f"goal.{k}": v for k, v in errors.items()}, values=data)
     ctx.session.commit()
     return see_other(f"/cases/{case.id}#plan")
@@ -485,7 +485,7 @@ def admin_add_staff(ctx: Ctx, data: Form) -> Response[Any]:
         admin.add_staff(ctx, str(data.get("email", "")), str(data.get("name", "")), str(data.get("password", "")), role)
     except ActionRefused as exc:
         ctx.session.rollback()
-        return _admin_page(ctx, 422, {exc.field or "__all__": exc.message}, data)
+        return _admin_page(ctx, 422, exc.errors, data)
     ctx.session.commit()
     return see_other("/admin#staff")
 
@@ -499,7 +499,7 @@ def admin_change_role(ctx: Ctx, user_id: FromPath[int], data: Form) -> Response[
         return _admin_page(ctx, 422, {"role": _("Choose one of the options.")})
     except ActionRefused as exc:
         ctx.session.rollback()
-        return _admin_page(ctx, 422, {exc.field or "__all__": exc.message})
+        return _admin_page(ctx, 422, exc.errors)
     ctx.session.commit()
     return see_other("/admin#staff")
 
@@ -510,7 +510,7 @@ def admin_remove_staff(ctx: Ctx, user_id: FromPath[int]) -> Response[Any]:
         admin.remove_member(ctx, user_id)
     except ActionRefused as exc:
         ctx.session.rollback()
-        return _admin_page(ctx, 422, {exc.field or "__all__": exc.message})
+        return _admin_page(ctx, 422, exc.errors)
     ctx.session.commit()
     return see_other("/admin#staff")
 

@@ -26,10 +26,6 @@ from plugins.training.schemas import LABELS, AssessmentIn, CohortIn, CourseIn, D
 AnyRequest = Request[Any, Any, Any]
 
 
-def _errors(exc: InvalidInput | ActionRefused) -> dict[str, str]:
-    return exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
-
-
 def _choices(literal: Any) -> list[tuple[str, str]]:
     return [(value, _(LABELS[value])) for value in get_args(literal)]
 
@@ -71,7 +67,7 @@ def course_create(ctx: Ctx, data: Form) -> Response[Any]:
         services.save_course(ctx, parse(CourseIn, data))
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        return _course_form(ctx, None, data, _errors(exc), 422)
+        return _course_form(ctx, None, data, exc.errors, 422)
     ctx.session.commit()
     return _see_other("/training")
 
@@ -89,7 +85,7 @@ def course_update(ctx: Ctx, course_id: FromPath[int], data: Form) -> Response[An
         services.save_course(ctx, parse(CourseIn, data), course)
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        return _course_form(ctx, services.get_course(ctx, course_id), data, _errors(exc), 422)
+        return _course_form(ctx, services.get_course(ctx, course_id), data, exc.errors, 422)
     ctx.session.commit()
     return _see_other("/training")
 
@@ -110,7 +106,7 @@ def cohort_create(ctx: Ctx, data: Form) -> Response[Any]:
         cohort = services.save_cohort(ctx, parse(CohortIn, data))
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        return _cohort_form(ctx, None, data, _errors(exc), 422)
+        return _cohort_form(ctx, None, data, exc.errors, 422)
     ctx.session.commit()
     return _see_other(f"/training/cohorts/{cohort.id}")
 
@@ -128,7 +124,7 @@ def cohort_update(ctx: Ctx, cohort_id: FromPath[int], data: Form) -> Response[An
         services.save_cohort(ctx, parse(CohortIn, data), cohort)
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        return _cohort_form(ctx, services.get_cohort(ctx, cohort_id), data, _errors(exc), 422)
+        return _cohort_form(ctx, services.get_cohort(ctx, cohort_id), data, exc.errors, 422)
     ctx.session.commit()
     return _see_other(f"/training/cohorts/{cohort_id}")
 
@@ -156,7 +152,7 @@ def session_create(ctx: Ctx, cohort_id: FromPath[int], data: Form) -> Response[A
         services.add_session(ctx, cohort, parse(SessionIn, data))
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        return _cohort_page(ctx, services.get_cohort(ctx, cohort_id), data, _errors(exc), 422)
+        return _cohort_page(ctx, services.get_cohort(ctx, cohort_id), data, exc.errors, 422)
     ctx.session.commit()
     return _see_other(f"/training/cohorts/{cohort_id}")
 
@@ -236,7 +232,7 @@ def _enrolment_action(ctx: Context, enrolment_id: int, data: dict[str, Any], act
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
         enrolment = services.get_enrolment(ctx, enrolment_id)
-        return _enrolment_page(ctx, enrolment, {**_enrolment_values(enrolment, ctx.today), **data}, _errors(exc), 422)
+        return _enrolment_page(ctx, enrolment, {**_enrolment_values(enrolment, ctx.today), **data}, exc.errors, 422)
     ctx.session.commit()
     return _see_other(f"/training/enrolments/{enrolment_id}")
 
@@ -385,7 +381,7 @@ def enrol(request: AnyRequest, ctx: Ctx, case_id: FromPath[int], data: Form) -> 
         services.enrol(ctx, case, cohort)
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        return _case_page(request, ctx, get_case(ctx, case_id), _errors(exc), 422)
+        return _case_page(request, ctx, get_case(ctx, case_id), exc.errors, 422)
     ctx.session.commit()
     return _see_other(f"/training/cases/{case_id}/tab")
 

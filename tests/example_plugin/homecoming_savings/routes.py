@@ -60,7 +60,7 @@ def deposit_create(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[
         services.record_deposit(ctx, case, parse(DepositIn, data))
     except (InvalidInput, ActionRefused) as exc:
         ctx.session.rollback()
-        errors = exc.errors if isinstance(exc, InvalidInput) else {exc.field or "__all__": exc.message}
+        errors = exc.errors
         return _case_page(request, ctx, get_case(ctx, case_id), data, errors, 422)
     ctx.session.commit()
     return Redirect(f"/savings/cases/{case.id}", status_code=303)
