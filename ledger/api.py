@@ -11,11 +11,16 @@ Plugins import only ``core.plugin_api`` from core; the ledger is a layer of its 
         credit("Assets:Bank:USD", Decimal("150.00"), "USD"),
     ], meta={"case_id": 7, "grant_id": 12, "plugin": "grants"}, links=["grant-12"])
 
+Charging an expense to a donor fund: put ``"fund": "<code>"`` in ``meta``, and call
+``require_available(session, get_fund(session, org_id, code), amount, currency, day)`` first to
+refuse spending a restricted fund does not have.
+
 Everything runs in the caller's transaction (flush, never commit); a refusal raises
 :class:`LedgerError` (an :class:`core.errors.ActionRefused`) and writes nothing.
 """
 
-from ledger.models import Account, Book, ClosedPeriod, JournalTransaction, Posting, Price
+from ledger.funds import create_fund, fund_available, get_fund, record_donor_income, require_available
+from ledger.models import Account, Book, ClosedPeriod, Fund, JournalTransaction, Posting, Price
 from ledger.money import LedgerError, from_minor, to_minor
 from ledger.posting import (
     Leg,
@@ -30,12 +35,15 @@ from ledger.posting import (
     record_price,
     reverse,
 )
+from ledger.rates import Converter, rate_on
 from ledger.reports import balances, trial_balance
 
 __all__ = [
     "Account",
     "Book",
     "ClosedPeriod",
+    "Converter",
+    "Fund",
     "JournalTransaction",
     "LedgerError",
     "Leg",
@@ -45,13 +53,19 @@ __all__ = [
     "close_account",
     "close_period",
     "create_book",
+    "create_fund",
     "credit",
     "debit",
     "from_minor",
+    "fund_available",
     "general_book",
+    "get_fund",
     "open_account",
     "post",
+    "rate_on",
+    "record_donor_income",
     "record_price",
+    "require_available",
     "reverse",
     "to_minor",
     "trial_balance",

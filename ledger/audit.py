@@ -11,29 +11,38 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from core.context import Context
 from core.errors import RecordNotFound
 from core.models import Case, User
-from ledger.models import Account, Book, ClosedPeriod, JournalTransaction, Posting
+from ledger.models import Account, Book, ClosedPeriod, Fund, JournalTransaction, Posting
 from ledger.money import from_minor
-from ledger.reports import balances, trial_balance
+from ledger.rates import Converter
+from ledger.reports import balances_from, weights_from
+from ledger.reports import sums as posting_sums
 
 JOURNAL_PAGE = 50
+T = TypeVar("T")
 
 
 def books(ctx: Context) -> list[Book]:
     return list(ctx.session.scalars(select(Book).where(Book.org_id == ctx.org_id).order_by(Book.id)))
 
 
-def get_book(ctx: Context, book_id: int) -> Book:
-    book = ctx.session.scalar(select(Book).where(Book.id == book_id, Book.org_id == ctx.org_id))
-    if book is None:
+def _owned(ctx: Context, model: type[T], record_id: int) -> T:
+    """The record of the user's organisation with this id (another organisation's: 404)."""
+    record = ctx.session.scalar(select(model).where(model.id == record_id, model.org_id == ctx.org_id))  # type: ignore[attr-defined]
+    if record is None:
         raise RecordNotFound
-    return book
+    return record
+
+
+def get_book(ctx: Context, book_id: int) -> Book:
+    return _owned(ctx, Book, book_id)
 
 
 def get_account(ctx: Context, account_id: int) -> tuple[Account, Book]:
@@ -57,10 +66,7 @@ def get_transaction(ctx: Context, txn_id: int) -> tuple[JournalTransaction, Book
 
 
 def get_case(ctx: Context, case_id: int) -> Case:
-    case = ctx.session.scalar(select(Case).where(Case.id == case_id, Case.org_id == ctx.org_id))
-    if case is None:
-        raise RecordNotFound
-    return case
+    return _owned(ctx, Case, case_id)
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,9 @@ class TrialBalance:
 def trial_balance_of(ctx: Context, book: Book, on: Date) -> TrialBalance:
     """Every account's balance per currency through ``on`` (inclusive), and the totals."""
     accounts = {a.name: a for a in ctx.session.scalars(select(Account).where(Account.book_id == book.id))}
-    amounts = balances(ctx.session, book, on)
-    weights = trial_balance(ctx.session, book, on)
+    rows = posting_sums(ctx.session, book, on)  # one scan for both the balances and the weights
+    amounts = balances_from(rows, {a.id: name for name, a in accounts.items()})
+    weights = weights_from(rows)
     rows = [TrialRow(accounts[name], c, from_minor(v, c)) for (name, c), v in sorted(amounts.items()) if v]
     sums: dict[str, int] = defaultdict(int)
     for (_name, c), v in amounts.items():
@@ -170,18 +177,85 @@ def closed_periods(ctx: Context, book: Book) -> list[tuple[ClosedPeriod, str | N
     ]
 
 
-def case_statement(ctx: Context, case: Case) -> list[tuple[JournalTransaction, Book]]:
-    """Every transaction of the organisation's books whose metadata ``case_id`` is ``case``."""
-    case_id = cast(JournalTransaction.meta["case_id"].as_string(), String)
+def _statement(ctx: Context, *conditions: Any) -> list[tuple[JournalTransaction, Book]]:
     return [
         (t, b)
         for t, b in ctx.session.execute(
             select(JournalTransaction, Book)
             .join(Book, Book.id == JournalTransaction.book_id)
-            .where(Book.org_id == ctx.org_id, case_id == str(case.id))
+            .where(Book.org_id == ctx.org_id, *conditions)
             .order_by(JournalTransaction.date, JournalTransaction.book_id, JournalTransaction.seq)
         )
     ]
+
+
+def case_statement(ctx: Context, case: Case) -> list[tuple[JournalTransaction, Book]]:
+    """Every transaction of the organisation's books whose metadata ``case_id`` is ``case``."""
+    return _statement(ctx, JournalTransaction.case_id == case.id)
+
+
+def grant_statement(ctx: Context, grant_id: int) -> list[tuple[JournalTransaction, Book]]:
+    """Every transaction of the organisation's books whose metadata ``grant_id`` is ``grant_id``
+    (the general book's disbursements and repayments, and the microbusiness's own book)."""
+    return _statement(ctx, JournalTransaction.grant_id == grant_id)
+
+
+def fund_statement(ctx: Context, fund: Fund, page: int) -> tuple[list[JournalTransaction], bool]:
+    """The fund's entries, newest first, 50 a page."""
+    rows = list(
+        ctx.session.scalars(
+            select(JournalTransaction)
+            .join(Book, Book.id == JournalTransaction.book_id)
+            .where(Book.org_id == ctx.org_id, Book.kind == "general", JournalTransaction.fund == fund.code)
+            .order_by(JournalTransaction.date.desc(), JournalTransaction.seq.desc())
+            .offset((page - 1) * JOURNAL_PAGE)
+            .limit(JOURNAL_PAGE + 1)
+        )
+    )
+    return rows[:JOURNAL_PAGE], len(rows) > JOURNAL_PAGE
+
+
+def statement_totals(rows: list[tuple[JournalTransaction, Book]]) -> list[tuple[Book, str, str, Decimal]]:
+    """``(book, account, currency, total)`` of the statement's legs, debits positive."""
+    totals: dict[tuple[int, str, str], int] = defaultdict(int)
+    books_by_id: dict[int, Book] = {}
+    for t, b in rows:
+        books_by_id[b.id] = b
+        for p in t.postings:
+            totals[(b.id, p.account.name, p.currency)] += p.amount_minor
+    return [(books_by_id[bid], a, c, from_minor(v, c)) for (bid, a, c), v in sorted(totals.items()) if v]
+
+
+def get_fund(ctx: Context, fund_id: int) -> Fund:
+    return _owned(ctx, Fund, fund_id)
+
+
+@dataclass(frozen=True)
+class ConvertedRow:
+    account: Account
+    balance: Decimal  # debit > 0, in the report currency
+
+
+@dataclass(frozen=True)
+class ConvertedTrialBalance:
+    currency: str
+    rows: list[ConvertedRow]
+    total: Decimal
+    rates: list[tuple[str, str, Decimal, Date]]
+
+
+def converted_trial_balance(ctx: Context, book: Book, tb: TrialBalance, currency: str, on: Date) -> ConvertedTrialBalance:
+    """The trial balance with every account's balances converted into ``currency`` at the rates
+    of ``on`` and added up per account. The total is what converting at one day's rates (instead
+    of each entry's own rate) and rounding leave over; it is zero when no rate moved."""
+    convert = Converter(ctx.session, ctx.org_id, currency, on)
+    per_account: dict[int, Decimal] = defaultdict(Decimal)
+    accounts: dict[int, Account] = {}
+    for r in tb.rows:
+        accounts[r.account.id] = r.account
+        per_account[r.account.id] += convert(r.balance, r.currency)
+    rows = [ConvertedRow(accounts[i], v) for i, v in sorted(per_account.items(), key=lambda kv: accounts[kv[0]].name) if v]
+    return ConvertedTrialBalance(currency, rows, sum((r.balance for r in rows), Decimal(0)), convert.used())
 
 
 def leg_amount(p: Posting) -> Decimal:

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 
 from beancount import loader
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Organisation
 from ledger.chain import GENESIS, transaction_hash
 from ledger.export import export_org
-from ledger.models import Account, Book, JournalTransaction
+from ledger.models import Account, Book, CheckRun, JournalTransaction
 
 _PLUGIN = re.compile(r"^\s*plugin\s+\"", re.MULTILINE)
 
@@ -72,6 +72,11 @@ def verify_book(session: Session, book: Book) -> ChainBreak | None:
             return broken("it has no postings (deleted)")
         if transaction_hash(t, names) != t.hash:
             return broken("its content does not match its hash (changed)")
+        meta = t.meta or {}
+        if (t.fund, t.case_id, t.grant_id) != (meta.get("fund"), meta.get("case_id"), meta.get("grant_id")):
+            return broken("its fund, case_id or grant_id column differs from its metadata (changed)")
+        if any(p.date != t.date for p in t.postings):
+            return broken("a posting's date differs from its entry's (changed)")
         expected_seq, prev = expected_seq + 1, t.hash
     return None
 
@@ -80,3 +85,34 @@ def verify_org(session: Session, org: Organisation) -> list[ChainBreak]:
     """The first broken row of each book of ``org`` (empty: every chain holds)."""
     books = session.scalars(select(Book).where(Book.org_id == org.id).order_by(Book.id))
     return [b for b in (verify_book(session, book) for book in books) if b is not None]
+
+
+def run_and_record(session: Session, org: Organisation, kind: str, *, ran_by: int | None = None, source: str = "web") -> CheckRun:
+    """Run ``check`` or ``verify`` over every book of ``org`` and record the result (flushed, not
+    committed); the audit pages show the latest of each."""
+    if kind == "check":
+        found = check_org(session, org)
+        report = [f"{name}: {error}" for name, errors in found.items() for error in errors]
+        report += [f"{name}: ok" for name, errors in found.items() if not errors]
+        ok = not any(found.values())
+    elif kind == "verify":
+        breaks = verify_org(session, org)
+        report = [str(b) for b in breaks] or ["every chain holds"]
+        ok = not breaks
+    else:
+        raise ValueError(f"unknown check {kind!r}")
+    count = session.scalar(
+        select(func.count()).select_from(JournalTransaction).join(Book, Book.id == JournalTransaction.book_id).where(Book.org_id == org.id)
+    )
+    run = CheckRun(org_id=org.id, kind=kind, ok=ok, report=report, transactions=count or 0, ran_by=ran_by, source=source)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def latest_runs(session: Session, org_id: int) -> dict[str, CheckRun]:
+    """The latest run of each kind (``"check"``, ``"verify"``) for the organisation."""
+    latest = (
+        select(func.max(CheckRun.id)).where(CheckRun.org_id == org_id).group_by(CheckRun.kind).scalar_subquery()
+    )
+    return {r.kind: r for r in session.scalars(select(CheckRun).where(CheckRun.id.in_(latest)))}

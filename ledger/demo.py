@@ -17,10 +17,20 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from core.models import Case, Organisation, User
+from ledger.check import run_and_record
+from ledger.funds import create_fund, get_fund, set_budget_line
 from ledger.posting import close_period, credit, debit, general_book, open_account, post, record_price, reverse
 
 FUNDS = ("Reintegration", "Vocational-Training", "Unrestricted")
 DONORS = {"Reintegration": "Mekong Justice Foundation", "Vocational-Training": "Skills for Life Trust", "Unrestricted": "Private donors"}
+FUND_NAMES = {"Reintegration": "Reintegration grants 2026-2028", "Vocational-Training": "Vocational training", "Unrestricted": "General support"}
+BUDGET = (
+    ("Reintegration", "Expenses:Programme:Reintegration-Grants", "2400.00", "USD"),
+    ("Reintegration", "Expenses:Programme:Family-Support", "2000.00", "USD"),
+    ("Vocational-Training", "Expenses:Programme:Vocational-Training", "30000000", "KHR"),
+    ("Unrestricted", "Expenses:Programme:Follow-Up-Visits", "600.00", "USD"),
+    (None, "Expenses:Bank-Fees", "50.00", "USD"),
+)
 PROGRAMMES = ("Reintegration-Grants", "Vocational-Training", "Family-Support", "Follow-Up-Visits")
 CHART: dict[str, list[str]] = {
     "Assets:Bank:USD": ["USD"],
@@ -28,7 +38,6 @@ CHART: dict[str, list[str]] = {
     "Assets:Cash:USD": ["USD"],
     "Assets:Cash:KHR": ["KHR"],
     "Assets:Receivable:Donors": ["USD"],
-    **{f"Income:Donations:{fund}": ["USD", "KHR"] for fund in FUNDS},
     **{f"Expenses:Programme:{p}": ["USD", "KHR"] for p in PROGRAMMES},
     "Expenses:Bank-Fees": ["USD"],
     "Equity:Opening-Balances": ["USD", "KHR"],
@@ -50,6 +59,8 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
     book = general_book(session, organisation.id)
     for name, currencies in CHART.items():
         open_account(session, book, name, currencies, start)
+    for fund in FUNDS:
+        create_fund(session, organisation.id, fund, FUND_NAMES[fund], start, donor=DONORS[fund], restricted=fund != "Unrestricted")
 
     post(session, book, start, "Balances at the start of the ledger", [
         debit("Assets:Bank:USD", Decimal("12000.00"), "USD"),
@@ -104,24 +115,24 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
         grant = Decimal(rng.randrange(8, 20) * 10)
         post(session, book, day(12), "Start-up grant for a participant's small business", [
             debit("Expenses:Programme:Reintegration-Grants", grant, "USD"), credit("Assets:Bank:USD", grant, "USD"),
-        ], meta={"plugin": "demo", **for_case, "grant_id": 1}, links=["grant-1"], created_by=by)
+        ], meta={"plugin": "demo", **for_case, "grant_id": 1, "fund": "Reintegration"}, links=["grant-1"], created_by=by)
         kit = Decimal(rng.randrange(10, 40) * 5000)
         txn = post(session, book, day(15), "Tools and materials for a participant", [
             debit("Expenses:Programme:Family-Support", kit, "KHR"), credit("Assets:Cash:KHR", kit, "KHR"),
-        ], meta={"plugin": "demo", **for_case}, created_by=by)
+        ], meta={"plugin": "demo", **for_case, "fund": "Reintegration"}, created_by=by)
         if back == 1:
             to_reverse = txn
         training = Decimal(rng.randrange(40, 120) * 10000)
         post(session, book, day(18), "Vocational training: trainer and materials", [
             debit("Expenses:Programme:Vocational-Training", training, "KHR"), credit("Assets:Cash:KHR", training, "KHR"),
-        ], meta={"plugin": "demo", "grant_id": 2}, links=["grant-2"], created_by=by)
+        ], meta={"plugin": "demo", "grant_id": 2, "fund": "Vocational-Training"}, links=["grant-2"], created_by=by)
         post(session, book, day(22), "Deposit riel cash at the bank", [
             debit("Assets:Bank:KHR", Decimal("400000"), "KHR"), credit("Assets:Cash:KHR", Decimal("400000"), "KHR"),
         ], meta={"plugin": "demo"}, created_by=by)
         travel = Decimal(rng.randrange(30, 90)) + Decimal("0.50")
         post(session, book, day(20), "Travel for follow-up visits", [
             debit("Expenses:Programme:Follow-Up-Visits", travel, "USD"), credit("Assets:Cash:USD", travel, "USD"),
-        ], meta={"plugin": "demo"}, created_by=by)
+        ], meta={"plugin": "demo", "fund": "Unrestricted"}, created_by=by)
 
     pledge = Decimal("2500.00")
     post(session, book, today, f"{DONORS['Vocational-Training']}: pledged tranche, due next month", [
@@ -132,3 +143,11 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
                 "Entered twice: the same receipt was already recorded", created_by=by)
     # the year's first quarter is closed
     close_period(session, book, _month_start(today, 9) - timedelta(days=1), closed_by=by)
+
+    # this year's budget, per fund and programme, and one overall line
+    for fund, account, amount, currency in BUDGET:
+        set_budget_line(session, organisation.id, today.year, account, Decimal(amount), currency,
+                        fund=get_fund(session, organisation.id, fund) if fund else None, updated_by=by)
+    # the checks an auditor would find already run
+    for kind in ("check", "verify"):
+        run_and_record(session, organisation, kind, ran_by=by, source="web")

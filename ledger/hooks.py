@@ -19,13 +19,13 @@ LABEL = _l("Ledger")
 
 @hookimpl
 def register_module() -> Module:
-    from ledger.pages import ROUTES
+    from ledger import finance, pages
 
     return Module(
         label=LABEL,
         description=_l("The double-entry books every module posts money movements to."),
         migrations=HERE / "migrations",
-        route_handlers=ROUTES,
+        route_handlers=[*pages.ROUTES, *finance.ROUTES],
         templates=HERE / "templates",
         always_on=True,
     )
@@ -56,7 +56,7 @@ def register_cli_commands() -> list[click.Command]:
     return [ledger]
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # modules' demo data posts to the books, funds and accounts made here
 def load_demo_data(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
     from ledger.demo import load
 

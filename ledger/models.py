@@ -7,11 +7,13 @@ and the migration's triggers refuse ``UPDATE`` and ``DELETE`` in the database it
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -26,8 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, refuse_changes
 from core.models import utcnow
+from ledger.money import from_minor
 
-APPEND_ONLY_TABLES = ("ledger_transactions", "ledger_postings", "ledger_closed_periods")
+APPEND_ONLY_TABLES = ("ledger_transactions", "ledger_postings", "ledger_closed_periods", "ledger_check_runs")
 
 
 class Book(Base):
@@ -73,6 +76,9 @@ class JournalTransaction(Base):
     __table_args__ = (
         UniqueConstraint("book_id", "seq"),
         Index("ix_ledger_transactions_book_date", "book_id", "date", "id"),
+        Index("ix_ledger_transactions_book_fund", "book_id", "fund", "date"),
+        Index("ix_ledger_transactions_case_id", "case_id"),
+        Index("ix_ledger_transactions_grant_id", "grant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +96,11 @@ class JournalTransaction(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
+    #: copies of ``meta["fund"]``, ``meta["case_id"]`` and ``meta["grant_id"]`` (which the hash
+    #: covers), indexed for the fund, case and grant statements; ``verify`` checks they agree
+    fund: Mapped[str | None] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    grant_id: Mapped[int | None] = mapped_column(Integer)
 
     postings: Mapped[list[Posting]] = relationship(
         back_populates="transaction", order_by="Posting.id", lazy="selectin"
@@ -108,6 +119,8 @@ class Posting(Base):
     __table_args__ = (
         CheckConstraint("amount_minor <> 0", name="amount_nonzero"),
         Index("ix_ledger_postings_account", "account_id", "currency"),
+        # Covers the trial balance and fund sums: an index-only range scan per account up to a date.
+        Index("ix_ledger_postings_account_sums", "account_id", "currency", "weight_currency", "date", "amount_minor", "weight_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +132,9 @@ class Posting(Base):
     price_currency: Mapped[str | None] = mapped_column(String(10))
     weight_minor: Mapped[int] = mapped_column(BigInteger)
     weight_currency: Mapped[str] = mapped_column(String(10))
+    #: the transaction's date, copied so that balances at a date read one index (``verify``
+    #: checks it agrees); null only in a database older than migration 0002 before its backfill
+    date: Mapped[date | None] = mapped_column(Date)
 
     transaction: Mapped[JournalTransaction] = relationship(back_populates="postings")
     account: Mapped[Account] = relationship(lazy="joined")
@@ -150,11 +166,82 @@ class ClosedPeriod(Base):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class Fund(Base):
+    """A donor fund: money given for a purpose (restricted) or for the organisation's work at large.
+
+    Income into the fund is credited to ``income_account``; a journal entry belongs to the fund
+    when its metadata ``fund`` is the fund's ``code`` (set by whoever posts it, or inferred from
+    the income account). The fund's balance is its income less the expenses charged to it.
+    """
+
+    __tablename__ = "ledger_funds"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    donor: Mapped[str | None] = mapped_column(String(200))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=True)
+    income_account: Mapped[str] = mapped_column(String(200))
+    opened_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BudgetLine(Base):
+    """What the organisation plans to spend in a calendar year on an expense account (and the
+    accounts below it), optionally from one fund. Planning data: changed in place, not journal."""
+
+    __tablename__ = "ledger_budget_lines"
+    __table_args__ = (
+        UniqueConstraint("org_id", "year", "fund_id", "account"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_funds.id"))
+    account: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(10))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    fund: Mapped[Fund | None] = relationship(lazy="joined")
+
+    @property
+    def amount(self) -> Decimal:
+        return from_minor(self.amount_minor, self.currency)
+
+
+class CheckRun(Base):
+    """The result of one ``check`` (beancount's loader over the export) or ``verify`` (the hash
+    chain) of an organisation's books, from the command line or the audit pages."""
+
+    __tablename__ = "ledger_check_runs"
+    __table_args__ = (
+        CheckConstraint("kind IN ('check', 'verify')", name="kind"),
+        Index("ix_ledger_check_runs_org_kind", "org_id", "kind", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    #: one line per book: ``"<file or book>: ok"`` or the errors found
+    report: Mapped[list[str]] = mapped_column(JSON, default=list)
+    transactions: Mapped[int] = mapped_column(Integer, default=0)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ran_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(10), default="web")
+
+
 class LedgerAppendOnlyError(RuntimeError):
     """Code tried to change or delete a journal row."""
 
 
-_APPEND_ONLY = (JournalTransaction, Posting, ClosedPeriod)
+_APPEND_ONLY = (JournalTransaction, Posting, ClosedPeriod, CheckRun)
 
 
 refuse_changes(_APPEND_ONLY, LedgerAppendOnlyError, "journal rows are append-only; post a reversal instead")

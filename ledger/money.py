@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.errors import ActionRefused
+from core.i18n import gettext as _
 
 #: Decimal places of the currencies the ledger knows (ISO 4217 minor units).
 MINOR_DIGITS: dict[str, int] = {"USD": 2, "KHR": 0, "EUR": 2, "THB": 2, "GBP": 2, "AUD": 2}
@@ -18,19 +19,20 @@ def digits(currency: str) -> int:
     try:
         return MINOR_DIGITS[currency]
     except KeyError:
-        raise LedgerError(f"unknown currency {currency!r}", "currency") from None
+        raise LedgerError(_("Unknown currency %(currency)s.", currency=currency), "currency") from None
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
     """``Decimal("12.34"), "USD"`` -> ``1234``; refuses floats and amounts finer than the unit."""
     if not isinstance(amount, Decimal) or isinstance(amount, bool):
-        raise LedgerError(f"amount {amount!r} must be a Decimal, not {type(amount).__name__}", "amount")
+        raise LedgerError(_("The amount %(amount)s must be a Decimal, not %(type)s.", amount=repr(amount), type=type(amount).__name__), "amount")
     if not amount.is_finite():
-        raise LedgerError(f"amount {amount} is not a finite number", "amount")
+        raise LedgerError(_("The amount %(amount)s is not a finite number.", amount=amount), "amount")
     scaled = amount.scaleb(digits(currency))
     if scaled != scaled.to_integral_value():
         raise LedgerError(
-            f"{amount} {currency} has more than {digits(currency)} decimal places", "amount"
+            _("%(amount)s %(currency)s has more than %(n)s decimal places.", amount=amount, currency=currency, n=digits(currency)),
+            "amount",
         )
     return int(scaled)
 

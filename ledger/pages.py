@@ -16,15 +16,19 @@ import litestar
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 
-from core.errors import ActionRefused
+from core.errors import ActionRefused, RecordNotFound
 from core.i18n import gettext as _
 from core.web.deps import Ctx
 from core.web.forms import Form
 from core.web.rendering import render
 from ledger import audit
+from ledger.check import latest_runs, run_and_record
 from ledger.export import book_filename, book_text
 from ledger.hooks import POST, VIEW
+from ledger.models import CheckRun
+from ledger.money import MINOR_DIGITS
 from ledger.posting import close_period, reverse
 
 get = partial(litestar.get, sync_to_thread=True)
@@ -41,17 +45,28 @@ def _date(value: Any) -> Date | None:
 @get("/ledger", opt={"permission": VIEW}, name="ledger-books")
 def book_list(ctx: Ctx) -> Template:
     """The organisation's books."""
-    return render(ctx, "ledger/books.html", books=audit.books(ctx))
+    return render(ctx, "ledger/books.html", books=audit.books(ctx), latest=latest_runs(ctx.session, ctx.org_id))
 
 
 @get("/ledger/books/{book_id:int}", opt={"permission": VIEW}, name="ledger-trial-balance")
-def trial_balance_page(ctx: Ctx, book_id: FromPath[int], on: FromQuery[str] = "") -> Template:
-    """The trial balance of a book at a date (default: today)."""
+def trial_balance_page(ctx: Ctx, book_id: FromPath[int], on: FromQuery[str] = "", currency: FromQuery[str] = "") -> Template:
+    """The trial balance of a book at a date (default: today), as recorded (per currency) or with
+    every balance converted into one currency at that date's rates."""
     book = audit.get_book(ctx, book_id)
     day = _date(on)
     error = _("Give the date as YYYY-MM-DD.") if on and day is None else ""
     day = day or ctx.today
-    return render(ctx, "ledger/trial_balance.html", 400 if error else 200, book=book, on=day, error=error, tb=audit.trial_balance_of(ctx, book, day))
+    tb = audit.trial_balance_of(ctx, book, day)
+    converted, rate_error = None, ""
+    if currency in MINOR_DIGITS:
+        try:
+            converted = audit.converted_trial_balance(ctx, book, tb, currency, day)
+        except ActionRefused as exc:
+            rate_error = exc.message
+    return render(
+        ctx, "ledger/trial_balance.html", 400 if error else 200, book=book, on=day, error=error, tb=tb,
+        currency=currency if currency in MINOR_DIGITS else "", converted=converted, rate_error=rate_error,
+    )
 
 
 @get("/ledger/accounts/{account_id:int}", opt={"permission": VIEW}, name="ledger-journal")
@@ -172,13 +187,50 @@ def case_statement(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[
     """Every entry whose metadata names this case, in every book of the organisation (also the
     case page's "Ledger" tab, loaded with htmx)."""
     case = audit.get_case(ctx, case_id)
-    context = {"case": case, "rows": audit.case_statement(ctx, case), "leg_amount": audit.leg_amount}
+    rows = audit.case_statement(ctx, case)
+    context = {"case": case, "rows": rows, "totals": audit.statement_totals(rows), "leg_amount": audit.leg_amount}
     if request.htmx:  # type: ignore[attr-defined]
         return Template("ledger/_case.html", context=context)
     return render(ctx, "ledger/case.html", **context)
 
 
+@get("/ledger/grants/{grant_id:int}", opt={"permission": VIEW}, name="ledger-grant")
+def grant_statement(ctx: Ctx, grant_id: FromPath[int]) -> Template:
+    """Every entry whose metadata names this grant, in every book of the organisation, with the
+    total per account (what was disbursed, bought, repaid or written off)."""
+    rows = audit.grant_statement(ctx, grant_id)
+    if not rows:
+        raise RecordNotFound  # no entry of this organisation names the grant
+    return render(
+        ctx, "ledger/grant.html", grant_id=grant_id, rows=rows, totals=audit.statement_totals(rows), leg_amount=audit.leg_amount,
+    )
+
+
+def _checks_page(ctx: Any, status_code: int = 200) -> Template:
+    runs = ctx.session.scalars(
+        select(CheckRun).where(CheckRun.org_id == ctx.org_id).order_by(CheckRun.id.desc()).limit(20)
+    ).all()
+    names = {u: audit.user_name(ctx, u) for u in {r.ran_by for r in runs if r.ran_by}}
+    return render(ctx, "ledger/checks.html", status_code, latest=latest_runs(ctx.session, ctx.org_id), runs=runs, names=names)
+
+
+@get("/ledger/checks", opt={"permission": VIEW}, name="ledger-checks")
+def checks(ctx: Ctx) -> Template:
+    """The latest export check (beancount's loader) and chain check of the organisation's books,
+    and the recent runs."""
+    return _checks_page(ctx)
+
+
+@post("/ledger/checks", opt={"permission": VIEW}, name="ledger-checks-run")
+def checks_run(ctx: Ctx) -> Response[Any]:
+    """Run both checks now and record their results (auditors may: it writes no journal row)."""
+    for kind in ("check", "verify"):
+        run_and_record(ctx.session, ctx.organisation, kind, ran_by=ctx.user.id, source="web")
+    ctx.session.commit()
+    return Redirect("/ledger/checks", status_code=303)
+
+
 ROUTES = [
     book_list, trial_balance_page, account_journal, transaction_detail, transaction_reverse,
-    reversal_list, period_list, period_close, book_export, case_statement,
+    reversal_list, period_list, period_close, book_export, case_statement, grant_statement, checks, checks_run,
 ]

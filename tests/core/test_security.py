@@ -22,7 +22,8 @@ from core.schemas import PersonLinkIn
 from core.services import persons
 from core.settings import get_settings
 from core.web.app import create_app
-from ledger.api import credit, debit, general_book, open_account, post
+from ledger.api import create_fund, credit, debit, general_book, open_account, post
+from ledger.funds import set_budget_line
 from tests.conftest import PASSWORD, login, post_form
 from tests.core.conftest import count, fresh
 
@@ -74,11 +75,14 @@ def records(make_person, make_case, ctx_for, db, world) -> dict[str, object]:
     open_account(db, book, "Income:Donations:Secret-Fund", ["USD"], date(2025, 1, 1))
     txn = post(db, book, date(2025, 2, 1), "Secret entry", [
         debit("Assets:Bank:USD", Decimal("10.00"), "USD"), credit("Income:Donations:Secret-Fund", Decimal("10.00"), "USD"),
-    ], meta={"case_id": case.id})
+    ], meta={"case_id": case.id, "grant_id": 7})
+    fund = create_fund(db, world.org_ids["a"], "Secret-Fund", "Secret fund", date(2025, 1, 1))
+    open_account(db, book, "Expenses:Secret", ["USD"], date(2025, 1, 1))
+    line = set_budget_line(db, world.org_ids["a"], 2025, "Expenses:Secret", Decimal("5.00"), "USD", fund=fund)
     db.commit()
     return {
         "person_id": person.id, "case_id": case.id, "user_id": world.users[("a", Role.viewer)], "module": "training",
-        "book_id": book.id, "account_id": account.id, "txn_id": txn.id,
+        "book_id": book.id, "account_id": account.id, "txn_id": txn.id, "grant_id": 7, "fund_id": fund.id, "line_id": line.id,
     }
 
 
@@ -163,7 +167,8 @@ def test_every_get_route_answers_404_for_another_organisations_ids(app, records,
             "/cases/{case_id:int}/edit", "/cases/{case_id:int}/events/new", "/api/persons/{person_id:int}",
             "/api/cases/{case_id:int}", "/api/cases/{case_id:int}/events", "/training/cases/{case_id:int}/tab",
             "/ledger/books/{book_id:int}", "/ledger/accounts/{account_id:int}", "/ledger/transactions/{txn_id:int}",
-            "/ledger/books/{book_id:int}/export", "/ledger/cases/{case_id:int}"} <= set(walked)
+            "/ledger/books/{book_id:int}/export", "/ledger/cases/{case_id:int}", "/ledger/grants/{grant_id:int}",
+            "/ledger/funds/{fund_id:int}", "/ledger/books/{book_id:int}/accounts"} <= set(walked)
 
 
 def test_lists_and_searches_never_show_another_organisations_records(records, client_for, api_for):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.models import Case, Person
 from core.services.admin import create_organisation
 from ledger.api import Book, JournalTransaction, Posting, general_book, open_account
 
@@ -30,6 +31,8 @@ class Ledger:
     book: Book
     org_id: int
     org_slug: str
+    #: a case of the organisation (entries may name only their own organisation's cases)
+    case_id: int
 
 
 def make_ledger(session: Session, slug: str = "org-l") -> Ledger:
@@ -37,8 +40,13 @@ def make_ledger(session: Session, slug: str = "org-l") -> Ledger:
     book = general_book(session, org.id)
     for name, currencies in CHART.items():
         open_account(session, book, name, currencies, OPENED)
+    person = Person(org_id=org.id, name=f"Participant of {slug}")
+    session.add(person)
+    session.flush()
+    case = Case(org_id=org.id, person_id=person.id, opened_on=OPENED)
+    session.add(case)
     session.commit()
-    return Ledger(session, book, org.id, org.slug)
+    return Ledger(session, book, org.id, org.slug, case.id)
 
 
 @pytest.fixture

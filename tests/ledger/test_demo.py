@@ -43,11 +43,11 @@ def test_both_demo_organisations_get_a_year_of_entries(demo_db) -> None:  # noqa
         orgs = list(session.scalars(select(Organisation)))
         assert len(orgs) == 2
         for org in orgs:
-            (book,) = session.scalars(select(Book).where(Book.org_id == org.id))
+            (book,) = session.scalars(select(Book).where(Book.org_id == org.id, Book.kind == "general"))
             txns = list(session.scalars(select(JournalTransaction).where(JournalTransaction.book_id == book.id)))
             assert len(txns) > 100
             assert min(t.date for t in txns) == date(2025, 5, 1) and max(t.date for t in txns) <= TODAY
-            assert sum(1 for t in txns if t.reverses_id is not None) == 1
+            assert sum(1 for t in txns if t.reverses_id is not None) >= 1
             assert sum(1 for t in txns if "case_id" in t.meta) >= 12
             assert {p.currency for t in txns for p in t.postings} == {"USD", "KHR"}
             assert any(p.price_rate for t in txns for p in t.postings)
@@ -93,6 +93,12 @@ def test_every_audit_page_of_the_demo_has_content(demo_db) -> None:  # noqa: ANN
             f"/ledger/books/{book.id}/periods": "Sophal Finance",
             f"/ledger/books/{book.id}/export": "Mekong Justice Foundation",
             f"/ledger/cases/{case_id}": "Tools and materials",
+            f"/ledger/books/{book.id}/accounts": "Income:Donations:Reintegration",
+            f"/ledger/books/{book.id}?on={TODAY.isoformat()}&currency=USD": "Difference from converting",
+            "/ledger/funds": "Skills for Life Trust",
+            "/ledger/budget": "Expenses:Programme:Vocational-Training",
+            "/ledger/grants/2": "Vocational training: trainer and materials",
+            "/ledger/checks": "every chain holds",
         }
         for page, expected in pages.items():
             response = client.get(page)

@@ -25,7 +25,7 @@ def fill(lg: Ledger) -> None:
          payee="Fund A", meta={"plugin": "core"}, links=["fund-a"])
     t = post(s, b, date(2026, 2, 1), "Exchange for cash", [credit("Assets:Bank:USD", D("100"), "USD", price=D("4100"), price_currency="KHR"), debit("Assets:Cash:KHR", D("410000"), "KHR")])
     post(s, b, date(2026, 2, 3), "Course materials", [debit("Expenses:Programme:Training", D("123500"), "KHR"), credit("Assets:Cash:KHR", D("123500"), "KHR")],
-         meta={"case_id": 4, "grant_id": 9, "plugin": "grants"}, links=["grant-9"], tags=["training"])
+         meta={"case_id": lg.case_id, "grant_id": 9, "plugin": "grants"}, links=["grant-9"], tags=["training"])
     reverse(s, t, date(2026, 2, 4), "wrong rate")
     post(s, b, date(2027, 1, 10), "Bank fee", [debit("Expenses:Fees", D("1.25"), "USD"), credit("Assets:Bank:USD", D("1.25"), "USD")])
     small = create_book(s, lg.org_id, "Noodle stall", reference="grant-9")
@@ -45,7 +45,7 @@ def test_export_loads_with_zero_errors_and_carries_the_metadata(ledger: Ledger) 
     txns = [e for e in entries if isinstance(e, data.Transaction)]
     assert len(txns) == 5
     grant = next(t for t in txns if "grant-9" in t.links)
-    assert (grant.meta["case_id"], grant.meta["grant_id"], grant.meta["plugin"]) == (4, 9, "grants")
+    assert (grant.meta["case_id"], grant.meta["grant_id"], grant.meta["plugin"]) == (ledger.case_id, 9, "grants")
     assert len(grant.meta["hash"]) == 64 and grant.meta["db_id"] > 0
     rev = next(t for t in txns if "reversal" in t.tags)
     assert any(link.startswith("reverses-") for link in rev.links)
@@ -63,6 +63,11 @@ def test_export_per_year_brings_balances_forward(ledger: Ledger) -> None:
     assert errors == []
     txns = [e for e in entries if isinstance(e, data.Transaction)]
     assert [t.narration for t in txns] == ["Balances brought forward to 2027", "Bank fee"]
+    # assets carry over; 2026's income and expenses are closed into equity, so 2027 starts at zero
+    forward = {(p.account, p.units.currency): p.units.number for p in txns[0].postings}
+    assert forward[("Assets:Bank:USD", "USD")] == D("5000.00")
+    assert not any(account.startswith(("Income", "Expenses")) for account, _c in forward)
+    assert forward[("Equity:Earnings:Previous", "USD")] == D("-5000.00")
     assert general.filename.endswith("-2027.beancount")
 
 
