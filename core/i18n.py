@@ -9,6 +9,7 @@ no binary files in the repository.
 from __future__ import annotations
 
 import gettext as _gettext
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
@@ -150,10 +152,21 @@ def format_number(value: int | Decimal | None) -> str:
     return babel_numbers.format_decimal(value, locale=current_locale())
 
 
+#: currencies shown without decimals whatever CLDR says (the ledger keeps them in whole units)
+WHOLE_UNIT_CURRENCIES = frozenset({"KHR"})
+
+
 def format_money(amount: Decimal | None, currency: str) -> str:
     """Format a Decimal amount of ``currency`` (USD, KHR) for the current locale."""
     if amount is None:
         return ""
     if isinstance(amount, float):  # pragma: no cover - a programming error, never user input
         raise TypeError("money must be Decimal, not float")
+    if currency in WHOLE_UNIT_CURRENCIES:
+        # CLDR gives the riel two decimals, but riel are counted whole (and kept whole in the
+        # ledger): the locale's own currency pattern, without its fraction digits.
+        pattern = Locale.parse(current_locale()).currency_formats["standard"].pattern.split(";")[0]
+        return babel_numbers.format_currency(
+            amount, currency, format=re.sub(r"\.0+", "", pattern), currency_digits=False, locale=current_locale()
+        )
     return babel_numbers.format_currency(amount, currency, locale=current_locale())

@@ -23,6 +23,10 @@ from ledger.posting import close_period, credit, debit, general_book, open_accou
 
 FUNDS = ("Reintegration", "Vocational-Training", "Unrestricted")
 DONORS = {"Reintegration": "Mekong Justice Foundation", "Vocational-Training": "Skills for Life Trust", "Unrestricted": "Private donors"}
+#: months of entries before this one; the first is closed
+MONTHS = 13
+#: the donors' agreements the tranches come under (metadata ``agreement``, link ``^agreement-<code>``)
+AGREEMENTS = {"Reintegration": "MJF-2025-01", "Vocational-Training": "SLT-2025-07"}
 FUND_NAMES = {"Reintegration": "Reintegration grants 2026-2028", "Vocational-Training": "Vocational training", "Unrestricted": "General support"}
 BUDGET = (
     ("Reintegration", "Expenses:Programme:Reintegration-Grants", "2400.00", "USD"),
@@ -51,11 +55,11 @@ def _month_start(today: date, back: int) -> date:
 
 
 def load(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
-    """The organisation's general book with twelve months of entries up to ``today``."""
+    """The organisation's general book with thirteen months of entries up to ``today``, the first closed."""
     rng = random.Random(zlib.crc32(organisation.slug.encode()))
     finance = staff.get("finance") or staff.get("admin")
     by = finance.id if finance else None
-    start = _month_start(today, 12)
+    start = _month_start(today, MONTHS)
     book = general_book(session, organisation.id)
     for name, currencies in CHART.items():
         open_account(session, book, name, currencies, start)
@@ -71,7 +75,7 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
 
     spent_for_case = list(cases[:12])
     to_reverse = None
-    for back in range(11, -1, -1):
+    for back in range(MONTHS, -1, -1):
         month = _month_start(today, back)
         last_day = min(today, _month_start(today, back - 1) - timedelta(days=1)) if back else today
 
@@ -80,11 +84,11 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
 
         # donor income: a quarterly tranche from each restricted fund, small gifts every month
         if back % 3 == 2:
-            for grant_no, fund in enumerate(FUNDS[:2], start=1):
+            for fund in FUNDS[:2]:
                 amount = Decimal(rng.randrange(40, 90) * 100)
                 post(session, book, day(2), f"{DONORS[fund]}: quarterly tranche", [
                     debit("Assets:Bank:USD", amount, "USD"), credit(f"Income:Donations:{fund}", amount, "USD"),
-                ], payee=DONORS[fund], meta={"plugin": "demo", "grant_id": grant_no}, links=[f"grant-{grant_no}"], created_by=by)
+                ], payee=DONORS[fund], meta={"plugin": "demo", "agreement": AGREEMENTS[fund]}, links=[f"agreement-{AGREEMENTS[fund]}"], created_by=by)
         gifts = Decimal(rng.randrange(200, 900)) + Decimal(rng.randrange(0, 100)) / 100
         post(session, book, day(5), "Gifts from private donors", [
             debit("Assets:Bank:USD", gifts, "USD"), credit("Income:Donations:Unrestricted", gifts, "USD"),
@@ -115,7 +119,7 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
         grant = Decimal(rng.randrange(8, 20) * 10)
         post(session, book, day(12), "Start-up grant for a participant's small business", [
             debit("Expenses:Programme:Reintegration-Grants", grant, "USD"), credit("Assets:Bank:USD", grant, "USD"),
-        ], meta={"plugin": "demo", **for_case, "grant_id": 1, "fund": "Reintegration"}, links=["grant-1"], created_by=by)
+        ], meta={"plugin": "demo", **for_case, "fund": "Reintegration"}, created_by=by)
         kit = Decimal(rng.randrange(10, 40) * 5000)
         txn = post(session, book, day(15), "Tools and materials for a participant", [
             debit("Expenses:Programme:Family-Support", kit, "KHR"), credit("Assets:Cash:KHR", kit, "KHR"),
@@ -125,7 +129,8 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
         training = Decimal(rng.randrange(40, 120) * 10000)
         post(session, book, day(18), "Vocational training: trainer and materials", [
             debit("Expenses:Programme:Vocational-Training", training, "KHR"), credit("Assets:Cash:KHR", training, "KHR"),
-        ], meta={"plugin": "demo", "grant_id": 2, "fund": "Vocational-Training"}, links=["grant-2"], created_by=by)
+        ], meta={"plugin": "demo", "agreement": AGREEMENTS["Vocational-Training"], "fund": "Vocational-Training"},
+             links=[f"agreement-{AGREEMENTS['Vocational-Training']}"], created_by=by)
         post(session, book, day(22), "Deposit riel cash at the bank", [
             debit("Assets:Bank:KHR", Decimal("400000"), "KHR"), credit("Assets:Cash:KHR", Decimal("400000"), "KHR"),
         ], meta={"plugin": "demo"}, created_by=by)
@@ -137,12 +142,13 @@ def load(session: Session, organisation: Organisation, cases: list[Case], staff:
     pledge = Decimal("2500.00")
     post(session, book, today, f"{DONORS['Vocational-Training']}: pledged tranche, due next month", [
         debit("Assets:Receivable:Donors", pledge, "USD"), credit("Income:Donations:Vocational-Training", pledge, "USD"),
-    ], payee=DONORS["Vocational-Training"], meta={"plugin": "demo", "grant_id": 2}, links=["grant-2"], created_by=by)
+    ], payee=DONORS["Vocational-Training"], meta={"plugin": "demo", "agreement": AGREEMENTS["Vocational-Training"]},
+         links=[f"agreement-{AGREEMENTS['Vocational-Training']}"], created_by=by)
     if to_reverse is not None:
         reverse(session, to_reverse, max(to_reverse.date, min(today, to_reverse.date + timedelta(days=3))),
                 "Entered twice: the same receipt was already recorded", created_by=by)
-    # the year's first quarter is closed
-    close_period(session, book, _month_start(today, 9) - timedelta(days=1), closed_by=by)
+    # the first month is closed (the grants module's demo pays its first tranches the month after)
+    close_period(session, book, _month_start(today, MONTHS - 1) - timedelta(days=1), closed_by=by)
 
     # this year's budget, per fund and programme, and one overall line
     for fund, account, amount, currency in BUDGET:

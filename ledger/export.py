@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Organisation
 from ledger.models import Account, Book, JournalTransaction, Posting, Price
-from ledger.money import from_minor
+from ledger.money import MINOR_DIGITS, from_minor
 
 OPENING = "Equity:Opening-Balances"
 #: where a per-year export brings earlier years' income less expenses (beancount's own name)
@@ -59,7 +59,7 @@ def book_entries(session: Session, book: Book, year: int | None = None) -> list[
     ).all():  # fetchall: iterating the result fetches row by row, a tenth of the export
         units = units_of.get((minor, currency))
         if units is None:
-            units = units_of[(minor, currency)] = amount.Amount(from_minor(minor, currency), currency)
+            units = units_of[(minor, currency)] = amount.Amount(Decimal(minor).scaleb(-MINOR_DIGITS[currency]), currency)
         price = amount.Amount(Decimal(rate), rate_currency) if rate else None
         legs[txn_id].append(data.Posting(names[account_id], units, None, price, None, None))
     prices = list(session.scalars(select(Price).where(Price.org_id == book.org_id).order_by(Price.date, Price.id)))
@@ -105,11 +105,14 @@ def book_entries(session: Session, book: Book, year: int | None = None) -> list[
     return list(heapq.merge(entries, transactions, key=data.entry_sortkey))
 
 
+_DECODE = json.JSONDecoder().raw_decode  # what json.loads calls, without its two Python frames
+
+
 def _json(value: Any, empty: Any) -> Any:
     """A JSON column read as text (SQLite) or already decoded (PostgreSQL's driver)."""
     if value is None or value in ("{}", "[]", ""):
         return empty
-    return json.loads(value) if isinstance(value, str) else value
+    return _DECODE(value)[0] if isinstance(value, str) else value
 
 
 def _brought_forward(session: Session, book: Book, year: int, names: dict[int, str], accounts: list[Account]) -> list[data.Directive]:
