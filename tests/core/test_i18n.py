@@ -193,7 +193,8 @@ def test_translations_keep_every_placeholder() -> None:
         wanted = set().union(*(PLACEHOLDER.findall(i) for i in ids))
         for text in strings:
             assert set(PLACEHOLDER.findall(text)) == wanted, (message.id, text)
-            assert "%" not in PLACEHOLDER.sub("", text), (message.id, text)  # a stray % breaks formatting
+            # a stray % breaks formatting; "%%" is a literal percent sign, as in the English
+            assert "%" not in PLACEHOLDER.sub("", text).replace("%%", ""), (message.id, text)
 
 
 def test_every_khmer_message_formats_with_its_placeholders(km: None) -> None:
