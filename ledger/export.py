@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import gc
-import heapq
 import io
 import json
 import re
@@ -83,26 +82,33 @@ def book_entries(session: Session, book: Book, year: int | None = None) -> list[
     # JSON as text, decoded only when not empty; the date as text too (SQLAlchemy's SQLite date
     # parsing is a regular expression per row; PostgreSQL's driver hands a date either way)
     raw = [type_coerce(c, String) for c in (t.date, t.meta, t.links, t.tags)]
+    for currency in sorted(currencies):
+        entries.append(data.Commodity(_meta(), first, currency))
+    # The other directives, sorted, are merged in as the transactions (already in date order)
+    # come: a directive goes before the transactions it sorts before or with (beancount's order).
+    others = sorted(entries, key=data.entry_sortkey)
+    keys = [data.entry_sortkey(e) for e in others]
+    out: list[data.Directive] = []
+    i, n = 0, len(others)
     empty: frozenset[str] = frozenset()
-    transactions: list[data.Directive] = []
+    filename = _meta()["filename"]
     for txn_id, day, meta_json, links_json, tags_json, flag, payee, narration, hash_ in session.execute(
         select(t.id, *raw, t.flag, t.payee, t.narration, t.hash).where(*where).order_by(t.date, t.seq)
     ).all():
         day = day if isinstance(day, Date) else Date.fromisoformat(day)
-        meta = _meta()
-        meta["db_id"] = Decimal(txn_id)
+        while i < n and keys[i] <= (day, 0, 0):
+            out.append(others[i])
+            i += 1
+        meta = {"filename": filename, "lineno": 0, "db_id": Decimal(txn_id)}
         for key, value in sorted(_json(meta_json, {}).items()):
             meta[key] = Decimal(value) if isinstance(value, int) else value
         meta["hash"] = hash_
         tags, links = _json(tags_json, ()), _json(links_json, ())
-        transactions.append(data.Transaction(
+        out.append(data.Transaction(
             meta, day, flag, payee, narration, frozenset(tags) if tags else empty, frozenset(links) if links else empty, legs.get(txn_id, []),
         ))
-    for currency in sorted(currencies):
-        entries.append(data.Commodity(_meta(), first, currency))
-    entries.sort(key=data.entry_sortkey)
-    # The transactions come in date order already: merge them in rather than sort them all again.
-    return list(heapq.merge(entries, transactions, key=data.entry_sortkey))
+    out.extend(others[i:])
+    return out
 
 
 _DECODE = json.JSONDecoder().raw_decode  # what json.loads calls, without its two Python frames

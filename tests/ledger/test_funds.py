@@ -233,20 +233,28 @@ def test_check_and_verify_results_are_recorded_and_append_only(funded: Ledger, d
     s.rollback()
 
 
-def test_verify_notices_a_fund_column_changed_behind_the_apps_back(funded: Ledger) -> None:
+@pytest.mark.parametrize(
+    ("table", "change", "problem"),
+    [
+        ("ledger_transactions", "UPDATE ledger_transactions SET fund = 'General'", "differs from its metadata"),
+        # a moved posting date would move it out of (or into) a trial balance at a date
+        ("ledger_postings", "UPDATE ledger_postings SET date = '2026-01-05'", "posting's date differs"),
+    ],
+)
+def test_verify_notices_a_copied_column_changed_behind_the_apps_back(funded: Ledger, table: str, change: str, problem: str) -> None:
     s = funded.session
     record_donor_income(s, get_fund(s, funded.org_id, "EU-2026"), DAY, D("10.00"), "USD", "Assets:Bank:USD")
     s.commit()
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(text("ALTER TABLE ledger_transactions DISABLE TRIGGER ledger_transactions_append_only"))
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
     else:
-        conn.execute(text("DROP TRIGGER ledger_transactions_no_update"))
-    conn.execute(text("UPDATE ledger_transactions SET fund = 'General'"))
+        conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+    conn.execute(text(change))
     s.commit()
     s.expire_all()
     (b,) = verify_org(s, s.get(Organisation, funded.org_id))
-    assert "differs from its metadata" in b.problem
+    assert problem in b.problem
 
 
 def test_the_migration_fills_the_new_columns_from_existing_metadata(tmp_path, registry) -> None:  # noqa: ANN001
