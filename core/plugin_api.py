@@ -55,13 +55,15 @@ from core.db import Base
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
 from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext, use_locale
 from core.models import Case, CaseStatus, Event, Organisation, Person, Role, User
+from core.services.admin import staff
 from core.services.cases import get_case
 from core.services.events import record_event
-from core.services.persons import get_person
+from core.services.persons import family_of, get_person
 from core.validation import parse
 from core.web.deps import Ctx, Db
 from core.web.forms import Form
 from core.web.module_tabs import module_events_tab
+from core.web.pdf import PdfUnavailable, pdf_language, render_pdf
 from core.web.rendering import render
 
 __all__ = [
@@ -85,12 +87,14 @@ __all__ = [
     "Module",
     "N_",
     "Organisation",
+    "PdfUnavailable",
     "Permission",
     "Person",
     "RecordNotFound",
     "Role",
     "User",
     "format_date",
+    "family_of",
     "format_money",
     "get_case",
     "get_person",
@@ -100,7 +104,10 @@ __all__ = [
     "module_events_tab",
     "ngettext",
     "parse",
+    "pdf_language",
     "record_event",
     "render",
+    "render_pdf",
+    "staff",
     "use_locale",
 ]

@@ -17,9 +17,12 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from core.plugin_api import PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, InvalidInput, RecordNotFound, format_date, get_case, parse, render
+from core.plugin_api import (
+    PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, InvalidInput, PdfUnavailable, RecordNotFound, format_date, get_case, parse, pdf_language,
+    render, render_pdf,
+)
 from core.plugin_api import gettext as _
-from plugins.training import pdf, services
+from plugins.training import services
 from plugins.training.models import Cohort, Course, Enrolment, TrainingSession
 from plugins.training.schemas import LABELS, AssessmentIn, CohortIn, CourseIn, DropOutIn, DropReason, EnrolIn, Location, SessionIn, Trade
 
@@ -262,14 +265,14 @@ def certificate_pdf(request: AnyRequest, ctx: Ctx, certificate_id: FromPath[int]
     certificate = services.get_certificate(ctx, certificate_id)
     enrolment = services.get_enrolment(ctx, certificate.enrolment_id)
     case = services.case_of(ctx, enrolment)
-    language = lang if lang in pdf.LANGUAGES else "en"
+    language = pdf_language(lang)
     try:
-        body = pdf.certificate_pdf(
-            request.app.template_engine.engine, request.app.state.catalogs, language,  # type: ignore[union-attr]
+        body = render_pdf(
+            request, "training/certificate_pdf.html", language,
             certificate=certificate, course=enrolment.cohort.course, name_km=case.person.name_km,
             organisation=ctx.organisation.name, verify_url=f"{request.base_url}verify",
         )
-    except pdf.PdfUnavailable:
+    except PdfUnavailable:
         return render(ctx, "training/pdf_unavailable.html", 503, certificate=certificate, enrolment=enrolment)
     filename = f"{certificate.number}-{language}.pdf"
     return Response(body, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
