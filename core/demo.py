@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.auth import hash_password
+from core.auth import hash_password, load_current_user, role_permissions
+from core.context import Context
 from core.models import (
     Case,
     CaseGoal,
@@ -87,6 +89,7 @@ def load_demo(
     rng = random.Random(seed)
     password_hash = hash_password(DEMO_PASSWORD)
     logins: list[tuple[str, str, str]] = []
+    perms = role_permissions(registry)
     for slug, name, modules, n_persons in ORGS:
         enabled = sorted(registry.modules) if modules is None else [m for m in modules if m in registry.modules]
         org = create_organisation(session, slug, name, enabled)
@@ -104,9 +107,20 @@ def load_demo(
                 managers.append(user)
             logins.append((slug, role.value, email))
         cases = _persons_and_cases(session, org.id, n_persons, managers, rng, today, progress, slug)
-        registry.hooks_for(enabled).load_demo_data(session=session, organisation=org, cases=cases, staff=staff, today=today)
+        registry.hooks_for(enabled).load_demo_data(
+            session=session, organisation=org, cases=cases, staff=staff, today=today,
+            context_for=partial(_context_for, session, registry, perms, org.id),
+        )
         session.commit()
     return logins
+
+
+def _context_for(session: Session, registry: PluginRegistry, perms: dict[Role, frozenset[str]], org_id: int, user: User, day: date) -> Context:
+    """The context a request of ``user`` would get on ``day`` (the ``context_for`` of the
+    ``load_demo_data`` hook)."""
+    current = load_current_user(session, user.id, org_id, perms)
+    assert current is not None, "a demo staff member belongs to the organisation"
+    return Context(session, current, registry, today=day)
 
 
 def _name(rng: random.Random, sex: Sex, family: tuple[str, str] | None = None) -> tuple[str, str]:

@@ -11,6 +11,7 @@ enabled (core's own implementations always take part).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # hook specs are never resolved at run time by Litestar
     import click
     from sqlalchemy.orm import Session
 
+    from core.context import Context
     from core.models import Case, Event, Organisation, User
     from core.contributions import CaseTab, DashboardPanel, EventKind, MenuItem, Module, Permission
 
@@ -146,12 +148,23 @@ def on_case_status_changed(session: Session, case: Case, old_status: str, new_st
 
 
 @hookspec
-def load_demo_data(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
+def load_demo_data(
+    session: Session,
+    organisation: Organisation,
+    cases: list[Case],
+    staff: dict[str, User],
+    today: date,
+    context_for: Callable[[User, date], Context],
+) -> None:
     """Add the module's demo records for ``organisation`` (only called when it enables the module).
 
     :param cases: the organisation's demo cases, at every status.
     :param staff: the organisation's demo staff by role name.
     :param today: the date the demo data is built around.
+    :param context_for: ``context_for(user, day)`` is the service context a request of that staff
+        member would get on that day (their role's permissions, the organisation's modules), so
+        demo data goes through the module's own services and ``record_event`` as users' actions
+        do. Its ``today`` may be moved on as the demo story goes.
 
     .. versionadded:: 0.1
     """

@@ -6,12 +6,13 @@ the ledger from ``ledger.api``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, DashboardPanel, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 from plugins.family_visits import routes, services
 from plugins.family_visits.schemas import PlanEvent, VisitEvent
@@ -68,5 +69,8 @@ def register_dashboard_panels() -> list[DashboardPanel]:
 
 
 @hookimpl
-def load_demo_data(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
-    services.add_demo_visits(session, organisation, cases, staff, today)
+def load_demo_data(
+    session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date,
+    context_for: Callable[[User, date], Context],
+) -> None:
+    services.add_demo_visits(session, organisation, cases, staff, today, context_for)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,7 +27,6 @@ from core.plugin_api import (
     Case,
     CaseStatus,
     Context,
-    Event,
     Organisation,
     Person,
     Role,
@@ -686,33 +686,17 @@ def report_table(ctx: Context) -> tuple[list[str], list[list[Any]]]:
 # --- timeline --------------------------------------------------------------------------------------
 
 
-class DemoActor:
-    """Who acts in the demo data: a staff member of the organisation, allowed everything (the demo
-    hook gets no request context; events are then written directly, like grants' demo)."""
-
-    class _User:
-        def __init__(self, user: User | None) -> None:
-            self.id = user.id if user else None
-
-        def can(self, permission: str) -> bool:
-            return True
-
-    def __init__(self, session: Session, organisation: Organisation, user: User | None, today: date) -> None:
-        self.session, self.org_id, self.user, self.today = session, organisation.id, DemoActor._User(user), today
-
-
-def _event(ctx: Any, case: Case, kind: str, on: date, summary: str, payload: Any) -> None:
-    if isinstance(ctx, DemoActor):
-        ctx.session.add(Event(org_id=case.org_id, case_id=case.id, kind=kind, occurred_on=on, recorded_by_id=ctx.user.id,
-                              summary=summary, payload=payload.model_dump(mode="json")))
-        return
+def _event(ctx: Context, case: Case, kind: str, on: date, summary: str, payload: Any) -> None:
     record_event(ctx, case, kind, on, summary=summary, payload=payload, system=True)
 
 
 # --- demo data -------------------------------------------------------------------------------------
 
 
-def add_demo_visits(session: Session, organisation: Organisation, cases: list[Case], staff_by_role: dict[str, User], today: date) -> None:
+def add_demo_visits(
+    session: Session, organisation: Organisation, cases: list[Case], staff_by_role: dict[str, User], today: date,
+    context_for: Callable[[User, date], Context],
+) -> None:
     """A year of visit plans, visits and subsidies for the organisation's prisoners (through the
     services, so the general book passes ``homecoming ledger check`` and ``verify``): riel in cash
     at the prison and dollars by mobile money, a few missed months, a few second visits without a
@@ -721,9 +705,9 @@ def add_demo_visits(session: Session, organisation: Organisation, cases: list[Ca
     if fund_id is None:
         return
     rng = random.Random(organisation.id * 7919)
-    planner = DemoActor(session, organisation, staff_by_role.get("case_manager") or staff_by_role.get("admin"), today)
-    recorder = DemoActor(session, organisation, staff_by_role.get("case_manager") or staff_by_role.get("admin"), today)
-    admin = DemoActor(session, organisation, staff_by_role.get("admin"), today)
+    planner = context_for(staff_by_role.get("case_manager") or staff_by_role["admin"], today)
+    recorder = context_for(staff_by_role.get("case_manager") or staff_by_role["admin"], today)
+    admin = context_for(staff_by_role["admin"], today)
     manager = staff_by_role.get("programme_officer") or staff_by_role.get("admin")
     book = general_book(session, organisation.id)
     closed = session.scalar(select(func.max(ClosedPeriod.through)).where(ClosedPeriod.book_id == book.id))

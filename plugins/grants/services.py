@@ -15,6 +15,7 @@ rate (:func:`_convert`).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Event, Organisation, Person, RecordNotFound, User, format_date, record_event
+from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Organisation, Person, RecordNotFound, User, format_date, record_event
 from core.plugin_api import gettext as _
 from ledger.api import (
     Account,
@@ -1041,27 +1042,7 @@ def survival(ctx: Context) -> tuple[list[Survival], list[CostPerBusiness]]:
 # --- timeline --------------------------------------------------------------------------------------
 
 
-class DemoActor:
-    """Who acts in the demo data: a staff member of the organisation, allowed everything. The
-    demo hook gets no request context; events are then written directly, like training's demo."""
-
-    class _User:
-        def __init__(self, user: User | None) -> None:
-            self.id = user.id if user else None
-
-        def can(self, permission: str) -> bool:
-            return True
-
-    def __init__(self, session: Session, organisation: Organisation, user: User | None, today: date) -> None:
-        self.session, self.org_id, self.user, self.today = session, organisation.id, DemoActor._User(user), today
-
-
-def _event(ctx: Any, case: Case, kind: str, on: date, summary: str, payload: Any) -> None:
-    if isinstance(ctx, DemoActor):
-        ctx.session.add(Event(org_id=case.org_id, case_id=case.id, kind=kind, occurred_on=on, recorded_by_id=ctx.user.id,
-                              summary=summary, payload=payload.model_dump(mode="json")))
-        ctx.session.flush()
-        return
+def _event(ctx: Context, case: Case, kind: str, on: date, summary: str, payload: Any) -> None:
     record_event(ctx, case, kind, on, summary=summary, payload=payload, system=True)
 
 
@@ -1080,7 +1061,10 @@ DEMO_PLANS = (
 )
 
 
-def add_demo_grants(session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date) -> None:
+def add_demo_grants(
+    session: Session, organisation: Organisation, cases: list[Case], staff: dict[str, User], today: date,
+    context_for: Callable[[User, date], Context],
+) -> None:
     """Eight plans in every state: submitted, rejected, approved (nothing paid), partly
     disbursed, fully disbursed, repaying, written off, and one repaid in riel with a purchase in
     kind; a year of monthly figures for the businesses running. Posted through the services, so
@@ -1088,9 +1072,9 @@ def add_demo_grants(session: Session, organisation: Organisation, cases: list[Ca
     open_cases = [c for c in cases if c.status != CaseStatus.closed]
     if len(open_cases) < 3 * len(DEMO_PLANS) or not session.scalar(select(Fund.id).where(Fund.org_id == organisation.id, Fund.code == "Reintegration")):
         return
-    planner = DemoActor(session, organisation, staff.get("case_manager") or staff.get("admin"), today)
-    officer = DemoActor(session, organisation, staff.get("programme_officer") or staff.get("admin"), today)
-    finance = DemoActor(session, organisation, staff.get("finance") or staff.get("admin"), today)
+    planner = context_for(staff.get("case_manager") or staff["admin"], today)
+    officer = context_for(staff.get("programme_officer") or staff["admin"], today)
+    finance = context_for(staff.get("finance") or staff["admin"], today)
     fund = get_fund(session, organisation.id, "Reintegration")
     # Payments go after the general book's closed periods (the ledger's demo closes its first month).
     book = general_book(session, organisation.id)
@@ -1152,7 +1136,7 @@ def add_demo_grants(session: Session, organisation: Organisation, cases: list[Ca
         _demo_months(session, grant, planner, paid_on, today, 12, stops=8 if state == "written_off" else None)
 
 
-def _demo_months(session: Session, grant: Grant, actor: DemoActor, since: date, today: date, count: int, stops: int | None = None) -> None:
+def _demo_months(session: Session, grant: Grant, actor: Context, since: date, today: date, count: int, stops: int | None = None) -> None:
     """Up to ``count`` months of figures from the month of ``since`` (the first money; the
     business stops trading in month ``stops``)."""
     currency = grant.currency or "USD"
