@@ -64,7 +64,7 @@ from core.web.deps import Ctx, Db
 from core.web.forms import Form
 from core.web.module_tabs import module_events_tab
 from core.web.pdf import PdfUnavailable, pdf_language, render_pdf
-from core.web.rendering import render
+from core.web.rendering import render, see_other
 
 __all__ = [
     "ALL_ROLES",
@@ -108,6 +108,7 @@ __all__ = [
     "record_event",
     "render",
     "render_pdf",
+    "see_other",
     "staff",
     "use_locale",
 ]

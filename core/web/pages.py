@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import litestar
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from core import auth
 from core.auth import PUBLIC, CurrentUser
@@ -27,16 +27,11 @@ from core.services import admin, cases, dashboard, events, persons
 from core.validation import parse
 from core.web.forms import Form, fields_of, option_label, split_payload
 from core.web.deps import Ctx, Db
-from core.web.rendering import render
+from core.web.rendering import render, see_other
 
 get = partial(litestar.get, sync_to_thread=True)
 post = partial(litestar.post, sync_to_thread=True, status_code=303)
 PAGE_SIZE = 50
-
-
-def see_other(path: str) -> Redirect:
-    """Post/redirect/get: 303 makes the browser follow with a GET."""
-    return Redirect(path, status_code=303)
 
 
 def _choices(enum: type, values: list[Any] | None = None) -> list[tuple[str, str]]:

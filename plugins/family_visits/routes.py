@@ -18,9 +18,9 @@ from typing import Any, get_args
 import litestar
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
-from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, PdfUnavailable, get_case, parse, pdf_language, render, render_pdf
+from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, PdfUnavailable, get_case, parse, pdf_language, render, render_pdf, see_other
 from core.plugin_api import gettext as _
 from plugins.family_visits import services
 from plugins.family_visits.schemas import ITEMS, LABELS, Currency, Payment, PlanIn, SettingsIn, VisitIn
@@ -31,10 +31,6 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 def _choices(values: Any) -> list[tuple[str, str]]:
     return [(str(v), _(LABELS[str(v)]) if str(v) in LABELS else str(v)) for v in values]
-
-
-def _see_other(url: str) -> Redirect:
-    return Redirect(url, status_code=303)
 
 
 def _month(text: str, today: date) -> date:
@@ -140,7 +136,7 @@ def plan_set(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _plan_form(ctx, get_case(ctx, case_id), data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/family-visits/cases/{case.id}")
+    return see_other(f"/family-visits/cases/{case.id}")
 
 
 @litestar.post("/family-visits/cases/{case_id:int}/visits", opt={"permission": services.RECORD}, sync_to_thread=True, status_code=303,
@@ -154,7 +150,7 @@ def visit_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _case_page(ctx, get_case(ctx, case_id), data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/family-visits/cases/{case.id}#visits")
+    return see_other(f"/family-visits/cases/{case.id}#visits")
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -186,7 +182,7 @@ def settings_save(ctx: Ctx, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _settings_page(ctx, data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other("/family-visits/settings?saved=1")
+    return see_other("/family-visits/settings?saved=1")
 
 
 # --- the monthly subsidy sheet ---------------------------------------------------------------------

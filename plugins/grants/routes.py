@@ -16,9 +16,9 @@ from typing import Any, get_args
 import litestar
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
-from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, get_case, parse, render
+from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, get_case, parse, render, see_other
 from core.plugin_api import gettext as _
 from plugins.grants import services
 from plugins.grants.models import Grant
@@ -45,10 +45,6 @@ ROWS = services.PLAN_ROWS
 
 def _choices(literal: Any) -> list[tuple[str, str]]:
     return [(value, _(LABELS[value]) if value in LABELS else value) for value in get_args(literal)]
-
-
-def _see_other(url: str) -> Redirect:
-    return Redirect(url, status_code=303)
 
 
 def _rows(data: dict[str, Any], prefix: str, names: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[int]]:
@@ -143,7 +139,7 @@ def plan_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _plan_form(ctx, get_case(ctx, case_id), data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/grants/{grant.id}")
+    return see_other(f"/grants/{grant.id}")
 
 
 # --- the grant's page ------------------------------------------------------------------------------
@@ -197,7 +193,7 @@ def _action(ctx: Context, grant_id: int, form: str, data: dict[str, Any], action
         errors = _refused_rows(exc, tables, data) if tables and isinstance(exc, ActionRefused) else exc.errors
         return _grant_page(ctx, services.get_grant(ctx, grant_id), form, data, errors, 422)
     ctx.session.commit()
-    return _see_other(f"/grants/{grant_id}#{form}")
+    return see_other(f"/grants/{grant_id}#{form}")
 
 
 @litestar.post("/grants/{grant_id:int}/reject", opt={"permission": services.APPROVE}, sync_to_thread=True, status_code=303, name="grants-reject")

@@ -15,11 +15,11 @@ from typing import Any, get_args
 import litestar
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from core.plugin_api import (
     PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, InvalidInput, PdfUnavailable, RecordNotFound, format_date, get_case, parse, pdf_language,
-    render, render_pdf,
+    render, render_pdf, see_other,
 )
 from core.plugin_api import gettext as _
 from plugins.training import services
@@ -31,10 +31,6 @@ AnyRequest = Request[Any, Any, Any]
 
 def _choices(literal: Any) -> list[tuple[str, str]]:
     return [(value, _(LABELS[value])) for value in get_args(literal)]
-
-
-def _see_other(url: str) -> Redirect:
-    return Redirect(url, status_code=303)
 
 
 # --- catalogue -------------------------------------------------------------------------------------
@@ -72,7 +68,7 @@ def course_create(ctx: Ctx, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _course_form(ctx, None, data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other("/training")
+    return see_other("/training")
 
 
 @litestar.get("/training/courses/{course_id:int}/edit", opt={"permission": services.MANAGE}, sync_to_thread=True, name="training-course-edit")
@@ -90,7 +86,7 @@ def course_update(ctx: Ctx, course_id: FromPath[int], data: Form) -> Response[An
         ctx.session.rollback()
         return _course_form(ctx, services.get_course(ctx, course_id), data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other("/training")
+    return see_other("/training")
 
 
 def _cohort_form(ctx: Context, cohort: Cohort | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -111,7 +107,7 @@ def cohort_create(ctx: Ctx, data: Form) -> Response[Any]:
         ctx.session.rollback()
         return _cohort_form(ctx, None, data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/training/cohorts/{cohort.id}")
+    return see_other(f"/training/cohorts/{cohort.id}")
 
 
 @litestar.get("/training/cohorts/{cohort_id:int}/edit", opt={"permission": services.MANAGE}, sync_to_thread=True, name="training-cohort-edit")
@@ -129,7 +125,7 @@ def cohort_update(ctx: Ctx, cohort_id: FromPath[int], data: Form) -> Response[An
         ctx.session.rollback()
         return _cohort_form(ctx, services.get_cohort(ctx, cohort_id), data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/training/cohorts/{cohort_id}")
+    return see_other(f"/training/cohorts/{cohort_id}")
 
 
 def _cohort_page(ctx: Context, cohort: Cohort, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -157,7 +153,7 @@ def session_create(ctx: Ctx, cohort_id: FromPath[int], data: Form) -> Response[A
         ctx.session.rollback()
         return _cohort_page(ctx, services.get_cohort(ctx, cohort_id), data, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/training/cohorts/{cohort_id}")
+    return see_other(f"/training/cohorts/{cohort_id}")
 
 
 # --- attendance ------------------------------------------------------------------------------------
@@ -188,7 +184,7 @@ def attendance_mark(request: AnyRequest, ctx: Ctx, session_id: FromPath[int], en
     if request.htmx:  # type: ignore[attr-defined]
         (row,) = [r for r in services.attendance_sheet(ctx, session) if r[0].id == enrolment_id]
         return Template("training/_attendance_row.html", context={"session": session, "row": row, "can_record": True})
-    return _see_other(f"/training/sessions/{session_id}#student-{enrolment_id}")
+    return see_other(f"/training/sessions/{session_id}#student-{enrolment_id}")
 
 
 @litestar.post(
@@ -202,7 +198,7 @@ def all_present(ctx: Ctx, session_id: FromPath[int]) -> Response[Any]:
         if present is None and enrolment.status != "dropped_out":
             services.mark_attendance(ctx, session, enrolment, True)
     ctx.session.commit()
-    return _see_other(f"/training/sessions/{session_id}")
+    return see_other(f"/training/sessions/{session_id}")
 
 
 # --- a student: results, drop-out, certificate -----------------------------------------------------
@@ -237,7 +233,7 @@ def _enrolment_action(ctx: Context, enrolment_id: int, data: dict[str, Any], act
         enrolment = services.get_enrolment(ctx, enrolment_id)
         return _enrolment_page(ctx, enrolment, {**_enrolment_values(enrolment, ctx.today), **data}, exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/training/enrolments/{enrolment_id}")
+    return see_other(f"/training/enrolments/{enrolment_id}")
 
 
 @litestar.post("/training/enrolments/{enrolment_id:int}/assessment", opt={"permission": services.RECORD}, sync_to_thread=True, status_code=303, name="training-assessment")
@@ -386,7 +382,7 @@ def enrol(request: AnyRequest, ctx: Ctx, case_id: FromPath[int], data: Form) -> 
         ctx.session.rollback()
         return _case_page(request, ctx, get_case(ctx, case_id), exc.errors, 422)
     ctx.session.commit()
-    return _see_other(f"/training/cases/{case_id}/tab")
+    return see_other(f"/training/cases/{case_id}/tab")
 
 
 # --- public verification ---------------------------------------------------------------------------
