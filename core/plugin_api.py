@@ -64,7 +64,7 @@ from core.web.deps import Ctx, Db
 from core.web.forms import Form
 from core.web.module_tabs import module_events_tab
 from core.web.pdf import PdfUnavailable, pdf_language, render_pdf
-from core.web.rendering import render, see_other
+from core.web.rendering import act, render, see_other
 
 __all__ = [
     "ALL_ROLES",
@@ -93,8 +93,9 @@ __all__ = [
     "RecordNotFound",
     "Role",
     "User",
-    "format_date",
+    "act",
     "family_of",
+    "format_date",
     "format_money",
     "get_case",
     "get_person",

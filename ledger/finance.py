@@ -7,7 +7,6 @@ form with its messages (422); success redirects (post/redirect/get).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date as Date
 from functools import partial
 from typing import Any
@@ -15,19 +14,19 @@ from typing import Any
 import litestar
 from litestar import Response
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy import select
 
 from core.context import Context
-from core.errors import ActionRefused, InvalidInput, RecordNotFound
+from core.errors import ActionRefused, RecordNotFound
 from core.i18n import gettext as _
 from core.validation import parse
 from core.web.deps import Ctx
 from core.web.forms import Form
-from core.web.rendering import render
+from core.web.rendering import act, render, see_other
 from ledger import audit, funds
 from ledger.hooks import POST, VIEW
-from ledger.models import Account, BudgetLine
+from ledger.models import Account, BudgetLine, Fund
 from ledger.money import MINOR_DIGITS, from_minor
 from ledger.posting import close_account, general_book, open_account
 from ledger.rates import Converter
@@ -52,18 +51,6 @@ def _day(value: str, default: Date) -> tuple[Date, str]:
 
 def _currency(value: str) -> str:
     return value if value in MINOR_DIGITS else "USD"
-
-
-def _act(ctx: Context, action: Callable[[], Any], where: str, page: Callable[[dict[str, str]], Template]) -> Response[Any]:
-    """Run one user action in one transaction: commit and redirect to ``where``, or roll back and
-    show the page with the messages at their fields (422)."""
-    try:
-        action()
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return page(exc.errors)
-    ctx.session.commit()
-    return Redirect(where, status_code=303)
 
 
 # --- chart of accounts -----------------------------------------------------------------------------
@@ -98,7 +85,7 @@ def account_open(ctx: Ctx, book_id: FromPath[int], data: Form) -> Response[Any]:
         open_account(ctx.session, book, form.name, form.currencies, form.opened_on)
 
     values = {**data, "currencies": data.get("currencies") if isinstance(data.get("currencies"), list) else [data.get("currencies")]}
-    return _act(ctx, action, f"/ledger/books/{book_id}/accounts", lambda e: _chart_page(ctx, book_id, values, _rename(e, currency="currencies"), 422))
+    return act(ctx, action, f"/ledger/books/{book_id}/accounts", lambda e: _chart_page(ctx, book_id, values, _rename(e, currency="currencies"), 422))
 
 
 @post("/ledger/accounts/{account_id:int}/close", opt={"permission": POST}, name="ledger-account-close")
@@ -117,7 +104,7 @@ def account_close(ctx: Ctx, account_id: FromPath[int], data: Form) -> Response[A
         errors = {f"close-{account_id}" if k in ("closed_on", "__all__") else k: v for k, v in errors.items()}
         return _chart_page(ctx, book.id, {"opened_on": ctx.today.isoformat()}, errors, 422)
 
-    return _act(ctx, action, f"/ledger/books/{book.id}/accounts", page)
+    return act(ctx, action, f"/ledger/books/{book.id}/accounts", page)
 
 
 def _rename(errors: dict[str, str], **names: str) -> dict[str, str]:
@@ -167,16 +154,11 @@ def fund_list(ctx: Ctx, on: FromQuery[str] = "", currency: FromQuery[str] = "USD
 @post("/ledger/funds", opt={"permission": POST}, name="ledger-fund-create")
 def fund_create(ctx: Ctx, data: Form) -> Response[Any]:
     """Create a fund (and open its income account)."""
-    created: list[Any] = []
-
-    def action() -> None:
+    def action() -> Fund:
         form = parse(FundIn, data)
-        created.append(funds.create_fund(
-            ctx.session, ctx.org_id, form.code, form.name, form.opened_on, donor=form.donor, restricted=form.restricted,
-        ))
+        return funds.create_fund(ctx.session, ctx.org_id, form.code, form.name, form.opened_on, donor=form.donor, restricted=form.restricted)
 
-    response = _act(ctx, action, "/ledger/funds", lambda e: _funds_page(ctx, "", "USD", dict(data), e, 422))
-    return Redirect(f"/ledger/funds/{created[0].id}", status_code=303) if created and response.status_code == 303 else response
+    return act(ctx, action, lambda fund: f"/ledger/funds/{fund.id}", lambda e: _funds_page(ctx, "", "USD", dict(data), e, 422))
 
 
 def _fund_page(ctx: Context, fund_id: int, page: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -213,7 +195,7 @@ def fund_income(ctx: Ctx, fund_id: FromPath[int], data: Form) -> Response[Any]:
         fields = {"date": "on", "postings": "into", "meta": "reference"}
         return _fund_page(ctx, fund_id, 1, dict(data), {fields.get(k, k): v for k, v in errors.items()}, 422)
 
-    return _act(ctx, action, f"/ledger/funds/{fund_id}", page)
+    return act(ctx, action, f"/ledger/funds/{fund_id}", page)
 
 
 # --- budget -------------------------------------------------------------------------------------------
@@ -260,18 +242,16 @@ def budget(ctx: Ctx, year: FromQuery[int | None] = None, currency: FromQuery[str
 @post("/ledger/budget", opt={"permission": POST}, name="ledger-budget-set")
 def budget_set(ctx: Ctx, data: Form) -> Response[Any]:
     """Set the budget of an expense account for a year (from one fund, or overall)."""
-    saved: list[BudgetLine] = []
-
-    def action() -> None:
+    def action() -> BudgetLine:
         form = parse(BudgetLineIn, data)
         fund = funds.get_fund(ctx.session, ctx.org_id, form.fund) if form.fund else None
-        saved.append(funds.set_budget_line(
+        return funds.set_budget_line(
             ctx.session, ctx.org_id, form.year, form.account, form.amount, form.currency, fund=fund, updated_by=ctx.user.id,
-        ))
+        )
 
     year = str(data.get("year") or "")
-    response = _act(ctx, action, "/ledger/budget", lambda e: _budget_page(ctx, int(year) if year.isdigit() else None, "USD", "", dict(data), e, 422))
-    return Redirect(f"/ledger/budget?year={saved[0].year}", status_code=303) if saved and response.status_code == 303 else response
+    return act(ctx, action, lambda line: f"/ledger/budget?year={line.year}",
+               lambda e: _budget_page(ctx, int(year) if year.isdigit() else None, "USD", "", dict(data), e, 422))
 
 
 @post("/ledger/budget/{line_id:int}/delete", opt={"permission": POST}, name="ledger-budget-delete")
@@ -283,7 +263,7 @@ def budget_delete(ctx: Ctx, line_id: FromPath[int]) -> Response[Any]:
     year = line.year
     ctx.session.delete(line)
     ctx.session.commit()
-    return Redirect(f"/ledger/budget?year={year}", status_code=303)
+    return see_other(f"/ledger/budget?year={year}")
 
 
 ROUTES = [chart, account_open, account_close, fund_list, fund_create, fund_detail, fund_income, budget, budget_set, budget_delete]

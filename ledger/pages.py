@@ -15,19 +15,19 @@ from typing import Any
 import litestar
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy import select
 
-from core.errors import ActionRefused, RecordNotFound
+from core.errors import ActionRefused, InvalidInput, RecordNotFound
 from core.i18n import gettext as _
 from core.web.deps import Ctx
 from core.web.forms import Form
-from core.web.rendering import render
+from core.web.rendering import act, render, see_other
 from ledger import audit
 from ledger.check import latest_runs, run_and_record
 from ledger.export import book_filename, book_text
 from ledger.hooks import POST, VIEW
-from ledger.models import CheckRun
+from ledger.models import CheckRun, JournalTransaction
 from ledger.money import MINOR_DIGITS
 from ledger.posting import close_period, reverse
 
@@ -106,23 +106,24 @@ def transaction_detail(ctx: Ctx, txn_id: FromPath[int]) -> Template:
 def transaction_reverse(ctx: Ctx, txn_id: FromPath[int], data: Form) -> Response[Any]:
     """Post the reversal of an entry, or show the form's messages (nothing written)."""
     txn, _book = audit.get_transaction(ctx, txn_id)
-    errors: dict[str, str] = {}
-    day = _date(data.get("date"))
-    reason = str(data.get("reason") or "").strip()
-    if day is None:
-        errors["date"] = _("Give the date as YYYY-MM-DD.")
-    if not reason:
-        errors["reason"] = _("Give the reason for the reversal.")
-    if not errors:
+
+    def action() -> JournalTransaction:
+        errors: dict[str, str] = {}
+        day = _date(data.get("date"))
+        reason = str(data.get("reason") or "").strip()
+        if day is None:
+            errors["date"] = _("Give the date as YYYY-MM-DD.")
+        if not reason:
+            errors["reason"] = _("Give the reason for the reversal.")
+        if errors:
+            raise InvalidInput(errors)
         try:
-            reversal = reverse(ctx.session, txn, day, reason, created_by=ctx.user.id)  # type: ignore[arg-type]
+            return reverse(ctx.session, txn, day, reason, created_by=ctx.user.id)  # type: ignore[arg-type]
         except ActionRefused as exc:
-            ctx.session.rollback()
-            errors[exc.field if exc.field in ("date", "reason") else "__all__"] = exc.message
-        else:
-            ctx.session.commit()
-            return Redirect(f"/ledger/transactions/{reversal.id}", status_code=303)
-    return _transaction_page(ctx, txn_id, dict(data), errors, 422)
+            raise InvalidInput({exc.field if exc.field in ("date", "reason") else "__all__": exc.message}) from None
+
+    return act(ctx, action, lambda reversal: f"/ledger/transactions/{reversal.id}",
+               lambda errors: _transaction_page(ctx, txn_id, dict(data), errors, 422))
 
 
 @get("/ledger/books/{book_id:int}/reversals", opt={"permission": VIEW}, name="ledger-reversals")
@@ -150,22 +151,19 @@ def period_list(ctx: Ctx, book_id: FromPath[int]) -> Template:
 def period_close(ctx: Ctx, book_id: FromPath[int], data: Form) -> Response[Any]:
     """Close the book through a date, or show the form's messages (nothing written)."""
     book = audit.get_book(ctx, book_id)
-    through = _date(data.get("through"))
-    errors: dict[str, str] = {}
-    if through is None:
-        errors["through"] = _("Give the date as YYYY-MM-DD.")
-    elif through > ctx.today:
-        errors["through"] = _("A period can be closed only once it has ended: choose today or an earlier date.")
-    else:
+
+    def action() -> None:
+        through = _date(data.get("through"))
+        if through is None:
+            raise ActionRefused(_("Give the date as YYYY-MM-DD."), "through")
+        if through > ctx.today:
+            raise ActionRefused(_("A period can be closed only once it has ended: choose today or an earlier date."), "through")
         try:
             close_period(ctx.session, book, through, closed_by=ctx.user.id)
         except ActionRefused as exc:
-            ctx.session.rollback()
-            errors["through"] = exc.message
-        else:
-            ctx.session.commit()
-            return Redirect(f"/ledger/books/{book_id}/periods", status_code=303)
-    return _periods_page(ctx, book_id, dict(data), errors, 422)
+            raise ActionRefused(exc.message, "through") from None
+
+    return act(ctx, action, f"/ledger/books/{book_id}/periods", lambda errors: _periods_page(ctx, book_id, dict(data), errors, 422))
 
 
 @get("/ledger/books/{book_id:int}/export", opt={"permission": VIEW}, name="ledger-export")
@@ -227,7 +225,7 @@ def checks_run(ctx: Ctx) -> Response[Any]:
     for kind in ("check", "verify"):
         run_and_record(ctx.session, ctx.organisation, kind, ran_by=ctx.user.id, source="web")
     ctx.session.commit()
-    return Redirect("/ledger/checks", status_code=303)
+    return see_other("/ledger/checks")
 
 
 ROUTES = [

@@ -18,7 +18,7 @@ from litestar.response import Template
 from core import auth
 from core.auth import PUBLIC, CurrentUser
 from core.context import Context
-from core.errors import ActionRefused, InvalidInput, RecordNotFound
+from core.errors import ActionRefused, RecordNotFound
 from core.i18n import LOCALES
 from core.i18n import gettext as _
 from core.models import CaseStatus, CloseReason, GoalArea, GoalState, Relation, Role, Sex, User
@@ -27,7 +27,7 @@ from core.services import admin, cases, dashboard, events, persons
 from core.validation import parse
 from core.web.forms import Form, fields_of, option_label, split_payload
 from core.web.deps import Ctx, Db
-from core.web.rendering import render, see_other
+from core.web.rendering import act, render, see_other
 
 get = partial(litestar.get, sync_to_thread=True)
 post = partial(litestar.post, sync_to_thread=True, status_code=303)
@@ -162,12 +162,8 @@ def person_new(ctx: Ctx) -> Template:
 
 @post("/persons", opt={"permission": "persons.edit"})
 def person_create(ctx: Ctx, data: Form) -> Response[Any]:
-    try:
-        person = persons.create_person(ctx, parse(PersonIn, data))
-    except InvalidInput as exc:
-        return _person_form(ctx, None, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/persons/{person.id}")
+    return act(ctx, lambda: persons.create_person(ctx, parse(PersonIn, data)), lambda person: f"/persons/{person.id}",
+               lambda errors: _person_form(ctx, None, data, errors, 422))
 
 
 @get("/persons/{person_id:int}", opt={"permission": "persons.view"})
@@ -194,12 +190,8 @@ def person_edit(ctx: Ctx, person_id: FromPath[int]) -> Template:
 @post("/persons/{person_id:int}", opt={"permission": "persons.edit"})
 def person_update(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]:
     person = persons.get_person(ctx, person_id)
-    try:
-        persons.update_person(ctx, person, parse(PersonIn, data))
-    except InvalidInput as exc:
-        return _person_form(ctx, person, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/persons/{person.id}")
+    return act(ctx, lambda: persons.update_person(ctx, person, parse(PersonIn, data)), f"/persons/{person.id}",
+               lambda errors: _person_form(ctx, person, data, errors, 422))
 
 
 @get("/persons/lookup", opt={"permission": "persons.view"})
@@ -212,10 +204,8 @@ def person_lookup(ctx: Ctx, q: FromQuery[str] = "", field: FromQuery[str] = "per
 @post("/persons/{person_id:int}/family", opt={"permission": "persons.edit"})
 def person_link(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]:
     person = persons.get_person(ctx, person_id)
-    try:
-        persons.link_family(ctx, person, parse(PersonLinkIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        errors = exc.errors
+
+    def refused(errors: dict[str, str]) -> Template:
         return render(
             ctx,
             "persons/detail.html",
@@ -226,8 +216,8 @@ def person_link(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]
             relations=_choices(Relation),
             errors=errors,
         )
-    ctx.session.commit()
-    return see_other(f"/persons/{person.id}#family")
+
+    return act(ctx, lambda: persons.link_family(ctx, person, parse(PersonLinkIn, data)), f"/persons/{person.id}#family", refused)
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -291,16 +281,8 @@ def case_new(ctx: Ctx, person_id: FromQuery[int | None] = None) -> Template:
 
 @post("/cases", opt={"permission": "cases.edit"})
 def case_create(ctx: Ctx, data: Form) -> Response[Any]:
-    try:
-        case = cases.create_case(ctx, parse(CaseIn, data))
-    except InvalidInput as exc:
-        ctx.session.rollback()
-        return _case_form(ctx, None, data, exc.errors, 422)
-    except ActionRefused as exc:
-        ctx.session.rollback()
-        return _case_form(ctx, None, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/cases/{case.id}")
+    return act(ctx, lambda: cases.create_case(ctx, parse(CaseIn, data)), lambda case: f"/cases/{case.id}",
+               lambda errors: _case_form(ctx, None, data, errors, 422))
 
 
 def _case_page(ctx: Context, case: Any, status_code: int = 200, **extra: Any) -> Template:
@@ -365,30 +347,15 @@ def case_edit(ctx: Ctx, case_id: FromPath[int]) -> Template:
 @post("/cases/{case_id:int}", opt={"permission": "cases.edit"})
 def case_update(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
-    try:
-        cases.update_case(ctx, case, parse(CaseEditIn, data))
-    except InvalidInput as exc:
-        ctx.session.rollback()
-        return _case_form(ctx, case, data, exc.errors, 422)
-    except ActionRefused as exc:
-        ctx.session.rollback()
-        return _case_form(ctx, case, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/cases/{case.id}")
+    return act(ctx, lambda: cases.update_case(ctx, case, parse(CaseEditIn, data)), f"/cases/{case.id}",
+               lambda errors: _case_form(ctx, case, data, errors, 422))
 
 
 @post("/cases/{case_id:int}/status", opt={"permission": "cases.status"})
 def case_status(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
-    try:
-        cases.change_status(ctx, case, parse(StatusChangeIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        case = cases.get_case(ctx, case_id)
-        errors = exc.errors
-        return _case_page(ctx, case, 422, errors={f"status.{k}": v for k, v in errors.items()}, values=data)
-    ctx.session.commit()
-    return see_other(f"/cases/{case.id}")
+    return act(ctx, lambda: cases.change_status(ctx, case, parse(StatusChangeIn, data)), f"/cases/{case.id}",
+               lambda errors: _case_page(ctx, cases.get_case(ctx, case_id), 422, errors={f"status.{k}": v for k, v in errors.items()}, values=data))
 
 
 @get("/cases/{case_id:int}/events/new", opt={"permission": "events.record"})
@@ -412,32 +379,23 @@ def _event_form(request: Request[Any, Any, Any], ctx: Context, case: Any, kind: 
 def event_create(request: Request[Any, Any, Any], ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
     kind = str(data.get("kind", ""))
-    try:
+
+    def record() -> None:
         # An optional payload input left empty means "no value" (as for the other forms' fields).
         payload = {k: v for k, v in split_payload(data).items() if v != ""}
         entry = parse(EventIn, {**data, "payload": payload})
         events.record_event(
             ctx, case, entry.kind, entry.occurred_on, summary=entry.summary, payload=entry.payload, corrects_id=entry.corrects_id
         )
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        errors = exc.errors
-        return _event_form(request, ctx, case, kind, data, errors, 422)
-    ctx.session.commit()
-    return see_other(f"/cases/{case.id}#timeline")
+
+    return act(ctx, record, f"/cases/{case.id}#timeline", lambda errors: _event_form(request, ctx, case, kind, data, errors, 422))
 
 
 @post("/cases/{case_id:int}/goals", opt={"permission": "cases.edit"})
 def goal_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     case = cases.get_case(ctx, case_id)
-    try:
-        cases.add_goal(ctx, case, parse(GoalIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        errors = exc.errors
-        return _case_page(ctx, case, 422, errors={f"goal.{k}": v for k, v in errors.items()}, values=data)
-    ctx.session.commit()
-    return see_other(f"/cases/{case.id}#plan")
+    return act(ctx, lambda: cases.add_goal(ctx, case, parse(GoalIn, data)), f"/cases/{case.id}#plan",
+               lambda errors: _case_page(ctx, case, 422, errors={f"goal.{k}": v for k, v in errors.items()}, values=data))
 
 
 # --- administration ----------------------------------------------------------------------------
@@ -476,38 +434,22 @@ def admin_add_staff(ctx: Ctx, data: Form) -> Response[Any]:
         role = Role(data.get("role", ""))
     except ValueError:
         return _admin_page(ctx, 422, {"role": _("Choose one of the options.")}, data)
-    try:
-        admin.add_staff(ctx, str(data.get("email", "")), str(data.get("name", "")), str(data.get("password", "")), role)
-    except ActionRefused as exc:
-        ctx.session.rollback()
-        return _admin_page(ctx, 422, exc.errors, data)
-    ctx.session.commit()
-    return see_other("/admin#staff")
+    return act(ctx, lambda: admin.add_staff(ctx, str(data.get("email", "")), str(data.get("name", "")), str(data.get("password", "")), role),
+               "/admin#staff", lambda errors: _admin_page(ctx, 422, errors, data))
 
 
 @post("/admin/staff/{user_id:int}/role", opt={"permission": "admin.staff"})
 def admin_change_role(ctx: Ctx, user_id: FromPath[int], data: Form) -> Response[Any]:
     try:
         role = Role(data.get("role", ""))
-        admin.change_role(ctx, user_id, role)
     except ValueError:
         return _admin_page(ctx, 422, {"role": _("Choose one of the options.")})
-    except ActionRefused as exc:
-        ctx.session.rollback()
-        return _admin_page(ctx, 422, exc.errors)
-    ctx.session.commit()
-    return see_other("/admin#staff")
+    return act(ctx, lambda: admin.change_role(ctx, user_id, role), "/admin#staff", lambda errors: _admin_page(ctx, 422, errors))
 
 
 @post("/admin/staff/{user_id:int}/remove", opt={"permission": "admin.staff"})
 def admin_remove_staff(ctx: Ctx, user_id: FromPath[int]) -> Response[Any]:
-    try:
-        admin.remove_member(ctx, user_id)
-    except ActionRefused as exc:
-        ctx.session.rollback()
-        return _admin_page(ctx, 422, exc.errors)
-    ctx.session.commit()
-    return see_other("/admin#staff")
+    return act(ctx, lambda: admin.remove_member(ctx, user_id), "/admin#staff", lambda errors: _admin_page(ctx, 422, errors))
 
 
 ROUTES = [

@@ -20,7 +20,7 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, PdfUnavailable, get_case, parse, pdf_language, render, render_pdf, see_other
+from core.plugin_api import Case, Context, Ctx, Form, PdfUnavailable, act, get_case, parse, pdf_language, render, render_pdf
 from core.plugin_api import gettext as _
 from plugins.family_visits import services
 from plugins.family_visits.schemas import ITEMS, LABELS, Currency, Payment, PlanIn, SettingsIn, VisitIn
@@ -130,13 +130,8 @@ def plan_form(ctx: Ctx, case_id: FromPath[int]) -> Template:
 def plan_set(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     """Set or change the plan."""
     case = get_case(ctx, case_id)
-    try:
-        services.set_plan(ctx, case, parse(PlanIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _plan_form(ctx, get_case(ctx, case_id), data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/family-visits/cases/{case.id}")
+    return act(ctx, lambda: services.set_plan(ctx, case, parse(PlanIn, data)), f"/family-visits/cases/{case.id}",
+               lambda errors: _plan_form(ctx, get_case(ctx, case_id), data, errors, 422))
 
 
 @litestar.post("/family-visits/cases/{case_id:int}/visits", opt={"permission": services.RECORD}, sync_to_thread=True, status_code=303,
@@ -144,13 +139,8 @@ def plan_set(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
 def visit_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     """Record a visit and pay its subsidy (one transaction with its journal entry)."""
     case = get_case(ctx, case_id)
-    try:
-        services.record_visit(ctx, case, parse(VisitIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _case_page(ctx, get_case(ctx, case_id), data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/family-visits/cases/{case.id}#visits")
+    return act(ctx, lambda: services.record_visit(ctx, case, parse(VisitIn, data)), f"/family-visits/cases/{case.id}#visits",
+               lambda errors: _case_page(ctx, get_case(ctx, case_id), data, errors, 422))
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -176,13 +166,8 @@ def settings_page(ctx: Ctx, saved: FromQuery[int] = 0) -> Template:
 @litestar.post("/family-visits/settings", opt={"permission": services.SETTINGS}, sync_to_thread=True, status_code=303, name="family-visits-settings-save")
 def settings_save(ctx: Ctx, data: Form) -> Response[Any]:
     """Save the settings."""
-    try:
-        services.save_settings(ctx, parse(SettingsIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _settings_page(ctx, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other("/family-visits/settings?saved=1")
+    return act(ctx, lambda: services.save_settings(ctx, parse(SettingsIn, data)), "/family-visits/settings?saved=1",
+               lambda errors: _settings_page(ctx, data, errors, 422))
 
 
 # --- the monthly subsidy sheet ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, get_case, parse, render, see_other
+from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, act, get_case, parse, render
 from core.plugin_api import gettext as _
 from plugins.grants import services
 from plugins.grants.models import Grant
@@ -133,13 +133,8 @@ def plan_new(ctx: Ctx, case_id: FromPath[int]) -> Template:
 def plan_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     """Record the plan (refused for a closed case)."""
     case = get_case(ctx, case_id)
-    try:
-        grant = services.create_plan(ctx, case, _with_rows(PlanIn, data, PLAN_TABLES))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _plan_form(ctx, get_case(ctx, case_id), data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/grants/{grant.id}")
+    return act(ctx, lambda: services.create_plan(ctx, case, _with_rows(PlanIn, data, PLAN_TABLES)), lambda grant: f"/grants/{grant.id}",
+               lambda errors: _plan_form(ctx, get_case(ctx, case_id), data, errors, 422))
 
 
 # --- the grant's page ------------------------------------------------------------------------------
@@ -186,14 +181,17 @@ def grant_page(ctx: Ctx, grant_id: FromPath[int]) -> Template:
 def _action(ctx: Context, grant_id: int, form: str, data: dict[str, Any], action: Callable[[Grant], Any],
             tables: dict[str, tuple[str, ...]] | None = None) -> Response[Any]:
     grant = services.get_grant(ctx, grant_id)
-    try:
-        action(grant)
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        errors = _refused_rows(exc, tables, data) if tables and isinstance(exc, ActionRefused) else exc.errors
-        return _grant_page(ctx, services.get_grant(ctx, grant_id), form, data, errors, 422)
-    ctx.session.commit()
-    return see_other(f"/grants/{grant_id}#{form}")
+
+    def run() -> None:
+        try:
+            action(grant)
+        except ActionRefused as exc:
+            if not tables:
+                raise
+            raise InvalidInput(_refused_rows(exc, tables, data)) from None  # a refused row, numbered as on the form
+
+    return act(ctx, run, f"/grants/{grant_id}#{form}",
+               lambda errors: _grant_page(ctx, services.get_grant(ctx, grant_id), form, data, errors, 422))
 
 
 @litestar.post("/grants/{grant_id:int}/reject", opt={"permission": services.APPROVE}, sync_to_thread=True, status_code=303, name="grants-reject")

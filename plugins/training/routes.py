@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from core.plugin_api import (
-    PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, InvalidInput, PdfUnavailable, RecordNotFound, format_date, get_case, parse, pdf_language,
+    PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, PdfUnavailable, RecordNotFound, act, format_date, get_case, parse, pdf_language,
     render, render_pdf, see_other,
 )
 from core.plugin_api import gettext as _
@@ -62,13 +62,8 @@ def course_new(ctx: Ctx) -> Template:
 
 @litestar.post("/training/courses", opt={"permission": services.MANAGE}, sync_to_thread=True, status_code=303, name="training-course-create")
 def course_create(ctx: Ctx, data: Form) -> Response[Any]:
-    try:
-        services.save_course(ctx, parse(CourseIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _course_form(ctx, None, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other("/training")
+    return act(ctx, lambda: services.save_course(ctx, parse(CourseIn, data)), "/training",
+               lambda errors: _course_form(ctx, None, data, errors, 422))
 
 
 @litestar.get("/training/courses/{course_id:int}/edit", opt={"permission": services.MANAGE}, sync_to_thread=True, name="training-course-edit")
@@ -80,13 +75,8 @@ def course_edit(ctx: Ctx, course_id: FromPath[int]) -> Template:
 @litestar.post("/training/courses/{course_id:int}", opt={"permission": services.MANAGE}, sync_to_thread=True, status_code=303, name="training-course-update")
 def course_update(ctx: Ctx, course_id: FromPath[int], data: Form) -> Response[Any]:
     course = services.get_course(ctx, course_id)
-    try:
-        services.save_course(ctx, parse(CourseIn, data), course)
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _course_form(ctx, services.get_course(ctx, course_id), data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other("/training")
+    return act(ctx, lambda: services.save_course(ctx, parse(CourseIn, data), course), "/training",
+               lambda errors: _course_form(ctx, services.get_course(ctx, course_id), data, errors, 422))
 
 
 def _cohort_form(ctx: Context, cohort: Cohort | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -101,13 +91,8 @@ def cohort_new(ctx: Ctx, course_id: FromQuery[int | None] = None) -> Template:
 
 @litestar.post("/training/cohorts", opt={"permission": services.MANAGE}, sync_to_thread=True, status_code=303, name="training-cohort-create")
 def cohort_create(ctx: Ctx, data: Form) -> Response[Any]:
-    try:
-        cohort = services.save_cohort(ctx, parse(CohortIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _cohort_form(ctx, None, data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/training/cohorts/{cohort.id}")
+    return act(ctx, lambda: services.save_cohort(ctx, parse(CohortIn, data)), lambda cohort: f"/training/cohorts/{cohort.id}",
+               lambda errors: _cohort_form(ctx, None, data, errors, 422))
 
 
 @litestar.get("/training/cohorts/{cohort_id:int}/edit", opt={"permission": services.MANAGE}, sync_to_thread=True, name="training-cohort-edit")
@@ -119,13 +104,8 @@ def cohort_edit(ctx: Ctx, cohort_id: FromPath[int]) -> Template:
 @litestar.post("/training/cohorts/{cohort_id:int}", opt={"permission": services.MANAGE}, sync_to_thread=True, status_code=303, name="training-cohort-update")
 def cohort_update(ctx: Ctx, cohort_id: FromPath[int], data: Form) -> Response[Any]:
     cohort = services.get_cohort(ctx, cohort_id)
-    try:
-        services.save_cohort(ctx, parse(CohortIn, data), cohort)
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _cohort_form(ctx, services.get_cohort(ctx, cohort_id), data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/training/cohorts/{cohort_id}")
+    return act(ctx, lambda: services.save_cohort(ctx, parse(CohortIn, data), cohort), f"/training/cohorts/{cohort_id}",
+               lambda errors: _cohort_form(ctx, services.get_cohort(ctx, cohort_id), data, errors, 422))
 
 
 def _cohort_page(ctx: Context, cohort: Cohort, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -147,13 +127,8 @@ def cohort_detail(ctx: Ctx, cohort_id: FromPath[int]) -> Template:
 @litestar.post("/training/cohorts/{cohort_id:int}/sessions", opt={"permission": services.MANAGE}, sync_to_thread=True, status_code=303, name="training-session-create")
 def session_create(ctx: Ctx, cohort_id: FromPath[int], data: Form) -> Response[Any]:
     cohort = services.get_cohort(ctx, cohort_id)
-    try:
-        services.add_session(ctx, cohort, parse(SessionIn, data))
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _cohort_page(ctx, services.get_cohort(ctx, cohort_id), data, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/training/cohorts/{cohort_id}")
+    return act(ctx, lambda: services.add_session(ctx, cohort, parse(SessionIn, data)), f"/training/cohorts/{cohort_id}",
+               lambda errors: _cohort_page(ctx, services.get_cohort(ctx, cohort_id), data, errors, 422))
 
 
 # --- attendance ------------------------------------------------------------------------------------
@@ -226,14 +201,12 @@ def enrolment_page(ctx: Ctx, enrolment_id: FromPath[int]) -> Template:
 
 def _enrolment_action(ctx: Context, enrolment_id: int, data: dict[str, Any], action: Any) -> Response[Any]:
     enrolment = services.get_enrolment(ctx, enrolment_id)
-    try:
-        action(enrolment)
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        enrolment = services.get_enrolment(ctx, enrolment_id)
-        return _enrolment_page(ctx, enrolment, {**_enrolment_values(enrolment, ctx.today), **data}, exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/training/enrolments/{enrolment_id}")
+
+    def refused(errors: dict[str, str]) -> Response[Any]:
+        again = services.get_enrolment(ctx, enrolment_id)
+        return _enrolment_page(ctx, again, {**_enrolment_values(again, ctx.today), **data}, errors, 422)
+
+    return act(ctx, lambda: action(enrolment), f"/training/enrolments/{enrolment_id}", refused)
 
 
 @litestar.post("/training/enrolments/{enrolment_id:int}/assessment", opt={"permission": services.RECORD}, sync_to_thread=True, status_code=303, name="training-assessment")
@@ -371,18 +344,17 @@ def case_tab(request: AnyRequest, ctx: Ctx, case_id: FromPath[int]) -> Template:
 def enrol(request: AnyRequest, ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
     """Enrol the case in a cohort (refused when full, already enrolled or the case is closed)."""
     case = get_case(ctx, case_id)
-    try:
+
+    def enrol_in_chosen_cohort() -> None:
         choice = parse(EnrolIn, data)
         try:
             cohort = services.get_cohort(ctx, choice.cohort_id)
         except RecordNotFound:
             raise ActionRefused(_("Choose one of the options."), "cohort_id") from None
         services.enrol(ctx, case, cohort)
-    except (InvalidInput, ActionRefused) as exc:
-        ctx.session.rollback()
-        return _case_page(request, ctx, get_case(ctx, case_id), exc.errors, 422)
-    ctx.session.commit()
-    return see_other(f"/training/cases/{case_id}/tab")
+
+    return act(ctx, enrol_in_chosen_cohort, f"/training/cases/{case_id}/tab",
+               lambda errors: _case_page(request, ctx, get_case(ctx, case_id), errors, 422))
 
 
 # --- public verification ---------------------------------------------------------------------------
