@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,42 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}", get_plugin_manager())
     return path
+
+
+#: the day the shared demo database is built around (a fixed day, so its figures are stable)
+DEMO_TODAY = date(2026, 5, 14)
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, str, str]]]:
+    """``homecoming demo`` loaded once per run: the file, and every ``(organisation, role, email)``."""
+    from core.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    registry = get_plugin_manager()
+    upgrade(f"sqlite:///{path}", registry)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with make_session_factory(engine)() as session:
+            logins = load_demo(session, registry, today=DEMO_TODAY)
+    finally:
+        engine.dispose()
+    return path, logins
+
+
+@pytest.fixture(scope="module")
+def demo_db(_demo_template: tuple[Path, list[tuple[str, str, str]]], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo database (both demo organisations, every module), a copy of its own for each test
+    module: what one module's tests write, another's never sees."""
+    path = tmp_path_factory.mktemp("demo-copy") / "demo.db"
+    shutil.copy(_demo_template[0], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def demo_logins(_demo_template: tuple[Path, list[tuple[str, str, str]]]) -> list[tuple[str, str, str]]:
+    """``(organisation slug, role, email)`` of every demo login."""
+    return _demo_template[1]
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,32 +11,20 @@ from sqlalchemy import func, select
 
 from core.cli import main
 from core.db import make_engine, make_session_factory
-from core.demo import DEMO_PASSWORD, load_demo
-from core.migrate import upgrade
+from core.demo import DEMO_PASSWORD
 from core.models import Organisation
 from core.plugins import get_plugin_manager
 from core.settings import get_settings
 from core.web.app import create_app
 from ledger.api import Book, ClosedPeriod, JournalTransaction, Posting, Price, trial_balance
 from ledger.audit import JOURNAL_PAGE
+from tests.conftest import DEMO_TODAY
 
-TODAY = date(2026, 5, 14)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[tuple[str, str, str]]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    registry = get_plugin_manager()
-    upgrade(url, registry)
-    engine = make_engine(url)
-    with make_session_factory(engine)() as session:
-        logins = load_demo(session, registry, today=TODAY)
-    engine.dispose()
-    return url, logins
+TODAY = DEMO_TODAY
 
 
-def test_both_demo_organisations_get_a_year_of_entries(demo_db) -> None:  # noqa: ANN001
-    url, _logins = demo_db
+def test_both_demo_organisations_get_a_year_of_entries(demo_db: str) -> None:
+    url = demo_db
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
         orgs = list(session.scalars(select(Organisation)))
@@ -63,15 +50,15 @@ def test_both_demo_organisations_get_a_year_of_entries(demo_db) -> None:  # noqa
 
 
 @pytest.mark.parametrize("slug", ["fresh-start", "beyond-bars"])
-def test_ledger_check_and_verify_pass_on_the_demo(demo_db, slug: str) -> None:  # noqa: ANN001
-    url, _logins = demo_db
+def test_ledger_check_and_verify_pass_on_the_demo(demo_db: str, slug: str) -> None:
+    url = demo_db
     for command in ("check", "verify"):
         result = CliRunner().invoke(main, ["--database-url", url, "ledger", command, "--org", slug])
         assert result.exit_code == 0, result.output
 
 
-def test_every_audit_page_of_the_demo_has_content(demo_db) -> None:  # noqa: ANN001
-    url, logins = demo_db
+def test_every_audit_page_of_the_demo_has_content(demo_db: str, demo_logins: list[tuple[str, str, str]]) -> None:
+    url, logins = demo_db, demo_logins
     email = next(e for slug, role, e in logins if slug == "beyond-bars" and role == "auditor")
     app = create_app(get_settings(url, secret_key="test-secret"), get_plugin_manager())
     try:

@@ -4,11 +4,9 @@ ledger's check, verify and export accept."""
 
 from __future__ import annotations
 
-from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
@@ -18,7 +16,7 @@ from sqlalchemy import func, inspect, select
 import plugins.family_visits
 from core.cli import main
 from core.db import make_engine, make_session_factory
-from core.demo import DEMO_PASSWORD, load_demo
+from core.demo import DEMO_PASSWORD
 from core.migrate import alembic_config, upgrade
 from core.models import Event, Organisation
 from core.plugins import ENTRY_POINT_GROUP, PluginRegistry, get_plugin_manager
@@ -27,10 +25,11 @@ from core.web.app import create_app
 from ledger.api import JournalTransaction
 from plugins.family_visits import hooks, services
 from plugins.family_visits.models import Visit, VisitPlan
+from tests.conftest import DEMO_TODAY
 
 PACKAGE = Path(plugins.family_visits.__file__).parent
 TABLES = {"family_visit_settings", "family_visit_plans", "family_visit_plan_members", "family_visits", "family_visit_visitors"}
-TODAY = date(2026, 5, 14)
+TODAY = DEMO_TODAY
 ORGS = ("fresh-start", "beyond-bars")
 
 
@@ -63,18 +62,6 @@ def test_its_branch_creates_and_drops_its_tables_alone(database_url: str, regist
         assert TABLES <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('family-visits-demo') / 'demo.db'}"
-    registry = get_plugin_manager()
-    upgrade(url, registry)
-    engine = make_engine(url)
-    with make_session_factory(engine)() as session:
-        load_demo(session, registry, today=TODAY)
-    engine.dispose()
-    return url
 
 
 def test_both_demo_organisations_hold_a_year_of_plans_visits_and_payments(demo_db: str) -> None:

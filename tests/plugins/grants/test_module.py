@@ -3,12 +3,10 @@ with demo data in every state that the ledger's check, verify and export accept.
 
 from __future__ import annotations
 
-from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
@@ -18,7 +16,7 @@ from sqlalchemy import inspect, select
 import plugins.grants
 from core.cli import main
 from core.db import make_engine, make_session_factory
-from core.demo import DEMO_PASSWORD, load_demo
+from core.demo import DEMO_PASSWORD
 from core.migrate import alembic_config, upgrade
 from core.models import Event, Organisation
 from core.plugins import ENTRY_POINT_GROUP, PluginRegistry, get_plugin_manager
@@ -27,10 +25,11 @@ from core.web.app import create_app
 from ledger.api import Book
 from plugins.grants import hooks
 from plugins.grants.models import Grant, MonthFigures
+from tests.conftest import DEMO_TODAY
 
 PACKAGE = Path(plugins.grants.__file__).parent
 TABLES = {"grants", "grant_cost_items", "grant_tranches", "grant_instalments", "grant_movements", "grant_month_figures"}
-TODAY = date(2026, 5, 14)
+TODAY = DEMO_TODAY
 
 
 def test_discovered_through_its_entry_point(registry: PluginRegistry) -> None:
@@ -62,18 +61,6 @@ def test_its_branch_creates_and_drops_its_tables_alone(database_url: str, regist
         assert TABLES <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('grants-demo') / 'demo.db'}"
-    registry = get_plugin_manager()
-    upgrade(url, registry)
-    engine = make_engine(url)
-    with make_session_factory(engine)() as session:
-        load_demo(session, registry, today=TODAY)
-    engine.dispose()
-    return url
 
 
 def test_the_demo_holds_grants_in_every_state_with_months_of_figures(demo_db: str) -> None:
