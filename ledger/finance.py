@@ -163,7 +163,7 @@ def fund_create(ctx: Ctx, data: Form) -> Response[Any]:
 
 def _fund_page(ctx: Context, fund_id: int, page: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
     fund = audit.get_fund(ctx, fund_id)
-    balance = next(b for b in funds.fund_balances(ctx.session, ctx.org_id, None) if b.fund is not None and b.fund.id == fund.id)
+    balance = funds.fund_balance(ctx.session, fund)
     entries, has_more = audit.fund_statement(ctx, fund, max(page, 1))
     lines = [line for line in funds.budget_lines(ctx.session, ctx.org_id, ctx.today.year) if line.fund_id == fund.id]
     return render(

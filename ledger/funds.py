@@ -128,6 +128,14 @@ def _income_and_spending(session: Session, book: Book, *conditions: Any) -> list
     ]
 
 
+def _add(target: FundBalance, kind: str, currency: str, total: int) -> None:
+    """Add one ``_income_and_spending`` row to ``target`` (income is credited, so negated)."""
+    if kind == "Income":
+        target.income[currency] = target.income.get(currency, Decimal(0)) - from_minor(total, currency)
+    else:
+        target.spent[currency] = target.spent.get(currency, Decimal(0)) + from_minor(total, currency)
+
+
 def fund_balances(session: Session, org_id: int, on: Date | None = None) -> list[FundBalance]:
     """Every fund's income, spending and balance through ``on`` (inclusive), then the entries
     that name no fund (unassigned), computed in SQL from the general book."""
@@ -136,24 +144,23 @@ def fund_balances(session: Session, org_id: int, on: Date | None = None) -> list
     unassigned = FundBalance(None)
     conditions = [JournalTransaction.date <= on] if on is not None else []
     for code, kind, currency, total in _income_and_spending(session, book, *conditions):
-        target = by_code.get(code, unassigned) if code is not None else unassigned
-        if kind == "Income":
-            target.income[currency] = target.income.get(currency, Decimal(0)) - from_minor(total, currency)
-        else:
-            target.spent[currency] = target.spent.get(currency, Decimal(0)) + from_minor(total, currency)
+        _add(by_code.get(code, unassigned) if code is not None else unassigned, kind, currency, total)
     return [*by_code.values(), unassigned]
+
+
+def fund_balance(session: Session, fund: Fund, on: Date | None = None) -> FundBalance:
+    """One fund's income, spending and balance through ``on`` (inclusive; default: everything)."""
+    book = general_book(session, fund.org_id)
+    balance = FundBalance(fund)
+    conditions = [JournalTransaction.fund == fund.code] + ([JournalTransaction.date <= on] if on is not None else [])
+    for _code, kind, currency, total in _income_and_spending(session, book, *conditions):
+        _add(balance, kind, currency, total)
+    return balance
 
 
 def fund_available(session: Session, fund: Fund, currency: str, on: Date) -> Decimal:
     """The fund's balance on ``on`` in ``currency`` (other currencies converted at that day's rates)."""
-    book = general_book(session, fund.org_id)
-    balance = FundBalance(fund)
-    for _code, kind, cur, total in _income_and_spending(
-        session, book, JournalTransaction.fund == fund.code, JournalTransaction.date <= on
-    ):
-        target = balance.income if kind == "Income" else balance.spent
-        target[cur] = (-1 if kind == "Income" else 1) * from_minor(total, cur)
-    return Converter(session, fund.org_id, currency, on).total(balance.balance)
+    return Converter(session, fund.org_id, currency, on).total(fund_balance(session, fund, on).balance)
 
 
 def require_available(session: Session, fund: Fund, amount: Decimal, currency: str, on: Date) -> None:
