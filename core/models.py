@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    LargeBinary,
     Date,
     DateTime,
     ForeignKey,
@@ -301,6 +302,14 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_case_kind_date", "case_id", "kind", "occurred_on"),
         Index("ix_events_case_date", "case_id", "occurred_on", "id"),
+        # "Is this event corrected?" (the recidivism report asks it of every re-offence); partial:
+        # only the few corrections are in it.
+        Index(
+            "ix_events_corrects",
+            "corrects_id",
+            sqlite_where=text("corrects_id IS NOT NULL"),
+            postgresql_where=text("corrects_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -315,6 +324,46 @@ class Event(Base):
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
 
 
+class Attachment(Base):
+    """A file staff attached to a record (a photo, a quote, an invoice), checked by its content.
+
+    The bytes live in :class:`AttachmentContent`, in the database, so a file commits or rolls back
+    with the change it belongs to and a backup holds it. Served at :attr:`url` only to signed-in
+    users of the organisation (``core.web.files``); modules keep their own link tables to it.
+    """
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    key: Mapped[str] = mapped_column(String(43), unique=True)  # random, unguessable
+    plugin: Mapped[str] = mapped_column(String(60))  # the module it belongs to
+    filename: Mapped[str] = mapped_column(String(200))  # sanitised; for display and download only
+    media_type: Mapped[str] = mapped_column(String(60))  # from the content, never from the browser
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def kind(self) -> str:
+        """``"pdf"`` or ``"image"``."""
+        return "pdf" if self.media_type == "application/pdf" else "image"
+
+    @property
+    def url(self) -> str:
+        return f"/files/{self.key}"
+
+
+class AttachmentContent(Base):
+    """The bytes of one :class:`Attachment` (a table of its own, so lists never load them)."""
+
+    __tablename__ = "attachment_contents"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a timeline event."""
 
@@ -325,6 +374,8 @@ refuse_changes((Event,), AppendOnlyError, "timeline events are append-only; reco
 __all__ = [
     "ApiToken",
     "AppendOnlyError",
+    "Attachment",
+    "AttachmentContent",
     "Case",
     "CaseGoal",
     "CaseStatus",

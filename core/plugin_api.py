@@ -54,39 +54,42 @@ from core.contributions import (
 from core.db import Base
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
 from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext, use_locale
-from core.models import Case, CaseStatus, Event, Organisation, Person, Role, User
+from core.models import Attachment, Case, CaseStatus, Event, Organisation, Person, Role, User
 from core.services.admin import staff
+from core.services.attachments import attachment_content, get_attachment, save_attachment, store_attachment, uploads
 from core.services.cases import get_case
 from core.services.events import record_event
 from core.services.persons import family_of, get_person
 from core.validation import parse
 from core.web.deps import Ctx, Db
-from core.web.forms import Form
+from core.web.forms import Form, MultipartForm
 from core.web.module_tabs import module_events_tab
 from core.web.pdf import PdfUnavailable, pdf_language, render_pdf
 from core.web.rendering import act, render, see_other
 
 __all__ = [
     "ALL_ROLES",
-    "PROJECT",
-    "PUBLIC",
     "ActionRefused",
+    "Attachment",
     "Base",
     "Case",
     "CaseStatus",
     "CaseTab",
     "Context",
     "Ctx",
-    "Db",
     "DashboardPanel",
+    "Db",
     "Event",
     "EventKind",
     "Form",
     "InvalidInput",
     "MenuItem",
     "Module",
+    "MultipartForm",
     "N_",
     "Organisation",
+    "PROJECT",
+    "PUBLIC",
     "PdfUnavailable",
     "Permission",
     "Person",
@@ -94,9 +97,11 @@ __all__ = [
     "Role",
     "User",
     "act",
+    "attachment_content",
     "family_of",
     "format_date",
     "format_money",
+    "get_attachment",
     "get_case",
     "get_person",
     "gettext",
@@ -109,7 +114,10 @@ __all__ = [
     "record_event",
     "render",
     "render_pdf",
+    "save_attachment",
     "see_other",
     "staff",
+    "store_attachment",
+    "uploads",
     "use_locale",
 ]

@@ -19,8 +19,9 @@ Everything runs in the caller's transaction (flush, never commit); a refusal rai
 :class:`LedgerError` (an :class:`core.errors.ActionRefused`) and writes nothing.
 """
 
+from ledger.documents import attach_document
 from ledger.funds import create_fund, fund_available, get_fund, record_donor_income, require_available
-from ledger.models import Account, Book, ClosedPeriod, Fund, JournalTransaction, Posting, Price
+from ledger.models import Account, Book, ClosedPeriod, Document, Fund, JournalTransaction, Posting, Price
 from ledger.money import LedgerError, from_minor, to_minor
 from ledger.posting import (
     Leg,
@@ -41,6 +42,7 @@ from ledger.reports import balances, trial_balance
 __all__ = [
     "Account",
     "Book",
+    "Document",
     "ClosedPeriod",
     "Converter",
     "Fund",
@@ -49,6 +51,7 @@ __all__ = [
     "Leg",
     "Posting",
     "Price",
+    "attach_document",
     "balances",
     "close_account",
     "close_period",

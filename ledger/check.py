@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from beancount import loader
 from sqlalchemy import func, select
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Organisation
 from ledger.chain import GENESIS, transaction_hash
-from ledger.export import export_org
+from ledger.export import write_org
 from ledger.models import Account, Book, CheckRun, JournalTransaction
 
 _PLUGIN = re.compile(r"^\s*plugin\s+\"", re.MULTILINE)
@@ -25,11 +27,16 @@ def load_own_text(text: str) -> tuple[list, list, dict]:
 
 
 def check_org(session: Session, org: Organisation) -> dict[str, list[str]]:
-    """``{file name: [error, ...]}`` for every book of ``org``, loaded by beancount's loader."""
+    """``{file name: [error, ...]}`` for every book of ``org``: written to a temporary folder with
+    its documents, as ``homecoming ledger export`` writes it, and loaded from there by beancount's
+    loader (which also checks that every ``document`` names a file that exists)."""
     result: dict[str, list[str]] = {}
-    for exported in export_org(session, org):
-        _entries, errors, _options = load_own_text(exported.text)
-        result[exported.filename] = [_format_error(e) for e in errors]
+    with tempfile.TemporaryDirectory(prefix="homecoming-check-") as folder:
+        for path in write_org(session, org, Path(folder)):
+            if _PLUGIN.search(path.read_text(encoding="utf-8")):
+                raise ValueError("refusing to load ledger text with a plugin directive")
+            _entries, errors, _options = loader.load_file(str(path))
+            result[path.name] = [_format_error(e) for e in errors]
     return result
 
 

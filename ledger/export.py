@@ -4,22 +4,27 @@
 from __future__ import annotations
 
 import gc
+import heapq
 import io
 import json
 import re
+import zipfile
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date as Date
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from beancount.core import amount, data
 from beancount.parser import printer
-from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy import Select, String, case, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core.models import Organisation
+from ledger.documents import ExportedDocument, book_documents, contents, write_files
 from ledger.models import Account, Book, JournalTransaction, Posting, Price
 from ledger.money import MINOR_DIGITS, from_minor
 
@@ -48,20 +53,47 @@ def book_entries(session: Session, book: Book, year: int | None = None) -> list[
     where = [t.book_id == book.id]
     if year is not None:
         where += [t.date >= Date(year, 1, 1), t.date <= Date(year, 12, 31)]
-    legs: dict[int, list[data.Posting]] = defaultdict(list)
-    units_of: dict[tuple[int, str], amount.Amount] = {}
-    for txn_id, account_id, minor, currency, rate, rate_currency in _fetch(
+    # The postings in (date, transaction id, posting id) order, which is the order of the index
+    # on (book_id, date, id): the database sorts nothing. Each transaction's postings make one
+    # group, handed out in step with the transaction rows below.
+    groups: list[list[data.Posting]] = []
+    group_ids: list[int] = []
+    new = tuple.__new__  # beancount's namedtuples, without their Python-level __new__ frames
+    Amount, Posting_ = amount.Amount, data.Posting
+    # Integers come cheaper from the driver than text, and fewer columns cheaper than more: the
+    # account and the currency come as one number, account id * width + the currency's place in
+    # MINOR_DIGITS (a currency not there gives none and fails below, as it always did), and the
+    # price as one text, "rate currency".
+    codes = sorted(MINOR_DIGITS)
+    width = len(codes) + 1
+    kinds = {
+        account_id * width + k: (name, code, Decimal(1).scaleb(-MINOR_DIGITS[code]))  # 12345 * 0.01 is 12345 scaleb -2
+        for account_id, name in names.items() for k, code in enumerate(codes)
+    }
+    kind = p.account_id * width + case({code: k for k, code in enumerate(codes)}, value=p.currency)
+    price_text = case((p.price_currency.is_(None), p.price_rate), else_=p.price_rate + " " + p.price_currency)
+    prices_of: dict[str, amount.Amount | None] = {}
+    add_group, add_group_id = groups.append, group_ids.append
+    current, leg = None, []
+    for txn_id, kind_of, minor, price in _fetch(
         session,
-        select(p.transaction_id, p.account_id, p.amount_minor, p.currency, p.price_rate, p.price_currency)
+        select(p.transaction_id, kind, p.amount_minor, price_text)
         .join(JournalTransaction.__table__, t.id == p.transaction_id)
         .where(*where)
-        .order_by(p.transaction_id, p.id),
+        .order_by(t.date, t.id, p.id),
     ):
-        units = units_of.get((minor, currency))
-        if units is None:
-            units = units_of[(minor, currency)] = amount.Amount(Decimal(minor).scaleb(-MINOR_DIGITS[currency]), currency)
-        price = amount.Amount(Decimal(rate), rate_currency) if rate else None
-        legs[txn_id].append(data.Posting(names[account_id], units, None, price, None, None))
+        name, currency, factor = kinds[kind_of]
+        if price:
+            rate_text, price = price, prices_of.get(price)
+            if price is None:  # (not "or": an Amount's truth is a Python method)
+                price = prices_of[rate_text] = _price(rate_text)
+        else:
+            price = None
+        if txn_id != current:
+            current, leg = txn_id, []
+            add_group(leg)
+            add_group_id(txn_id)
+        leg.append(new(Posting_, (name, new(Amount, (Decimal(minor) * factor, currency)), None, price, None, None)))
     prices = list(session.scalars(select(Price).where(Price.org_id == book.org_id).order_by(Price.date, Price.id)))
     if year is not None:
         prices = [x for x in prices if x.date.year == year]
@@ -80,34 +112,62 @@ def book_entries(session: Session, book: Book, year: int | None = None) -> list[
 
     if year is not None:
         entries.extend(_brought_forward(session, book, year, names, accounts))
-    # JSON as text, decoded only when not empty; the date as text too (SQLAlchemy's SQLite date
-    # parsing is a regular expression per row; PostgreSQL's driver hands a date either way)
-    raw = [type_coerce(c, String) for c in (t.date, t.meta, t.links, t.tags)]
     for currency in sorted(currencies):
         entries.append(data.Commodity(_meta(), first, currency))
     # The other directives, sorted, are merged in as the transactions (already in date order)
-    # come: a directive goes before the transactions it sorts before or with (beancount's order).
+    # come: a directive goes before the transactions it sorts before or with (beancount's order),
+    # that is before the first transaction dated on or after its "due" day.
     others = sorted(entries, key=data.entry_sortkey)
-    keys = [data.entry_sortkey(e) for e in others]
+    dues = [_due(*data.entry_sortkey(e)) for e in others] + [Date.max]
     out: list[data.Directive] = []
-    i, n = 0, len(others)
-    empty: frozenset[str] = frozenset()
+    append, Transaction = out.append, data.Transaction
+    i, n, due = 0, len(others), dues[0]
     filename = _meta()["filename"]
-    for txn_id, day, meta_json, links_json, tags_json, flag, payee, narration, hash_ in _fetch(
-        session, select(t.id, *raw, t.flag, t.payee, t.narration, t.hash).where(*where).order_by(t.date, t.seq)
+    # JSON as text, decoded once per distinct text (most repeat); the date as text too (SQLAlchemy's
+    # SQLite date parsing is a regular expression per row), parsed once per day (PostgreSQL's
+    # driver hands a date either way).
+    metas: dict[Any, dict[str, Any]] = {}
+    tag_sets: dict[Any, frozenset[str]] = {}
+    link_sets: dict[Any, frozenset[str]] = {}
+    j, m = 0, len(group_ids)
+    next_id = group_ids[0] if m else None
+    by_id: dict[int, list[data.Posting]] | None = None
+    last = day = None
+    for txn_id, day_text, meta_json, links_json, tags_json, flag, payee, narration, hash_ in _fetch(
+        session,
+        select(t.id, type_coerce(t.date, String), cast(t.meta, String), cast(t.links, String), cast(t.tags, String), t.flag, t.payee, t.narration, t.hash)
+        .where(*where)
+        .order_by(t.date, t.seq),
     ):
-        day = day if isinstance(day, Date) else Date.fromisoformat(day)
-        while i < n and keys[i] <= (day, 0, 0):
-            out.append(others[i])
-            i += 1
-        meta = {"filename": filename, "lineno": 0, "db_id": Decimal(txn_id)}
-        for key, value in sorted(_json(meta_json, {}).items()):
-            meta[key] = Decimal(value) if isinstance(value, int) else value
-        meta["hash"] = hash_
-        tags, links = _json(tags_json, ()), _json(links_json, ())
-        out.append(data.Transaction(
-            meta, day, flag, payee, narration, frozenset(tags) if tags else empty, frozenset(links) if links else empty, legs.get(txn_id, []),
-        ))
+        if day_text != last:
+            last, day = day_text, day_text if isinstance(day_text, Date) else Date.fromisoformat(day_text)
+            if day >= due:
+                while i < n and dues[i] <= day:
+                    append(others[i])
+                    i += 1
+                due = dues[i]
+        template = metas.get(meta_json)
+        if template is None:
+            meta = _transaction_meta(filename, txn_id, meta_json, hash_, metas)
+        else:
+            meta = template.copy()
+            meta["db_id"] = Decimal(txn_id)
+            meta["hash"] = hash_
+        tags = tag_sets.get(tags_json)
+        if tags is None:
+            tags = tag_sets[tags_json] = _label_set(tags_json)
+        links = link_sets.get(links_json)
+        if links is None:
+            links = link_sets[links_json] = _label_set(links_json)
+        if txn_id == next_id:
+            postings = groups[j]
+            j += 1
+            next_id = group_ids[j] if j < m else None
+        else:  # the transaction's postings are not next (its seq and id orders differ): look them up
+            if by_id is None:
+                by_id = dict(zip(group_ids, groups))
+            postings = by_id.get(txn_id) or []
+        append(new(Transaction, (meta, day, flag, payee, narration, tags, links, postings)))
     out.extend(others[i:])
     return out
 
@@ -128,14 +188,48 @@ def _fetch(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-_DECODE = json.JSONDecoder().raw_decode  # what json.loads calls, without its two Python frames
+_SCAN = json.JSONDecoder().scan_once  # what json.loads comes to, without its Python frames
+_EMPTY: frozenset[str] = frozenset()
 
 
-def _json(value: Any, empty: Any) -> Any:
-    """A JSON column read as text (SQLite) or already decoded (PostgreSQL's driver)."""
+def _decoded(value: Any, empty: Any) -> Any:
+    """A JSON column read as text (or already decoded), decoded; an empty one as ``empty``."""
     if value is None or value in ("{}", "[]", ""):
         return empty
-    return _DECODE(value)[0] if isinstance(value, str) else value
+    return _SCAN(value, 0)[0] if isinstance(value, str) else value
+
+
+def _transaction_meta(filename: str, txn_id: int, text: Any, hash_: str, templates: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """A transaction's beancount metadata from its ``meta`` column: ``db_id``, the column's keys
+    in order (integers as ``Decimal``), ``hash``. It is kept in ``templates`` under the text
+    (unless the column has a ``db_id`` of its own, which then stays): the next transaction with
+    the same text takes a copy and sets its own ``db_id`` and ``hash``, which keep their places.
+    (Nothing changes an entry while the book is built, so the copies are all alike.)"""
+    values = _SCAN(text, 0)[0] if text.__class__ is str and text not in ("{}", "[]", "") else _decoded(text, {})
+    meta: dict[str, Any] = {"filename": filename, "lineno": 0, "db_id": Decimal(txn_id)}
+    for key, value in sorted(values.items()):
+        meta[key] = Decimal(value) if isinstance(value, int) else value
+    meta["hash"] = hash_
+    if "db_id" not in values and isinstance(text, str):
+        templates[text] = meta
+    return meta
+
+
+def _label_set(text: Any) -> frozenset[str]:
+    """The ``tags`` or ``links`` column as a set."""
+    labels = _decoded(text, ())
+    return frozenset(labels) if labels else _EMPTY
+
+
+def _price(text: str) -> amount.Amount | None:
+    """A posting's price from "rate currency" (or "rate" alone, with no currency)."""
+    rate, space, currency = text.partition(" ")
+    return tuple.__new__(amount.Amount, (Decimal(rate), currency if space else None)) if rate else None
+
+
+def _due(day: Date, order: int, lineno: int) -> Date:
+    """The first transaction day before which a directive with this sort key is printed."""
+    return day if (order, lineno) <= (0, 0) or day == Date.max else day + timedelta(days=1)
 
 
 def _brought_forward(session: Session, book: Book, year: int, names: dict[int, str], accounts: list[Account]) -> list[data.Directive]:
@@ -176,8 +270,12 @@ def _meta() -> dict:
     return data.new_metadata("<homecoming>", 0)
 
 
-def book_text(session: Session, book: Book, year: int | None = None) -> str:
-    """The book as beancount text (options first, then the directives)."""
+def book_text(session: Session, book: Book, year: int | None = None, documents: Sequence[ExportedDocument] = ()) -> str:
+    """The book as beancount text (options first, then the directives).
+
+    :param documents: the ``document`` directives to print among the entries, whose files are
+        written beside the book (:func:`write_org`); a book downloaded alone has none.
+    """
     org = session.get(Organisation, book.org_id)
     title = re.sub(r'["\\\n\r]', " ", f"{org.name if org else book.org_id}: {book.name}" + (f" {year}" if year else ""))
     out = io.StringIO()
@@ -188,7 +286,10 @@ def book_text(session: Session, book: Book, year: int | None = None) -> str:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        printer.print_entries(book_entries(session, book, year), file=out)
+        entries = book_entries(session, book, year)
+        if documents:
+            entries = list(heapq.merge(entries, [d.directive for d in documents], key=data.entry_sortkey))
+        printer.print_entries(entries, file=out)
     finally:
         if collecting:
             gc.enable()
@@ -206,12 +307,29 @@ def export_org(session: Session, org: Organisation, year: int | None = None) -> 
     return [ExportedBook(b, book_filename(org.slug, b, year), book_text(session, b, year)) for b in books]
 
 
+def book_archive(session: Session, org: Organisation, book: Book, year: int | None = None) -> bytes:
+    """A ZIP of the book's file and, in a folder beside it, its documents: what :func:`write_org`
+    writes for one book, to download."""
+    filename = book_filename(org.slug, book, year)
+    documents = book_documents(session, book, filename.removesuffix(".beancount") + "-documents", year)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(filename, book_text(session, book, year, documents))
+        for document, content in contents(session, documents):
+            archive.writestr(document.path, content)
+    return out.getvalue()
+
+
 def write_org(session: Session, org: Organisation, out_dir: Path, year: int | None = None) -> list[Path]:
-    """Write one ``.beancount`` file per book of ``org`` into ``out_dir``."""
+    """Write one ``.beancount`` file per book of ``org`` into ``out_dir``, and the documents of
+    its entries into a folder beside it (``<file stem>-documents/``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for exported in export_org(session, org, year):
-        path = out_dir / exported.filename
-        path.write_text(exported.text, encoding="utf-8")
+    for book in session.scalars(select(Book).where(Book.org_id == org.id).order_by(Book.id)):
+        filename = book_filename(org.slug, book, year)
+        documents = book_documents(session, book, filename.removesuffix(".beancount") + "-documents", year)
+        path = out_dir / filename
+        path.write_text(book_text(session, book, year, documents), encoding="utf-8")
+        write_files(session, documents, out_dir)
         paths.append(path)
     return paths

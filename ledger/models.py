@@ -237,11 +237,27 @@ class CheckRun(Base):
     source: Mapped[str] = mapped_column(String(10), default="web")
 
 
+class Document(Base):
+    """An attachment (an invoice, a receipt) that documents one journal entry. Exported beside the
+    book as a beancount ``document`` directive, so an auditor opens the invoice behind a payment.
+    Append-only, like the entry it documents."""
+
+    __tablename__ = "ledger_documents"
+    __table_args__ = (UniqueConstraint("transaction_id", "attachment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+    #: the account the directive names (by default the entry's first debit leg's)
+    account: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LedgerAppendOnlyError(RuntimeError):
     """Code tried to change or delete a journal row."""
 
 
-_APPEND_ONLY = (JournalTransaction, Posting, ClosedPeriod, CheckRun)
+_APPEND_ONLY = (JournalTransaction, Posting, ClosedPeriod, CheckRun, Document)
 
 
 refuse_changes(_APPEND_ONLY, LedgerAppendOnlyError, "journal rows are append-only; post a reversal instead")

@@ -25,7 +25,8 @@ from core.web.forms import Form
 from core.web.rendering import act, render, see_other
 from ledger import audit
 from ledger.check import latest_runs, run_and_record
-from ledger.export import book_filename, book_text
+from ledger.documents import documents_of
+from ledger.export import book_archive, book_filename, book_text
 from ledger.hooks import POST, VIEW
 from ledger.models import CheckRun, JournalTransaction
 from ledger.money import MINOR_DIGITS
@@ -88,6 +89,7 @@ def _transaction_page(ctx: Any, txn_id: int, values: dict[str, Any], errors: dic
         txn=txn,
         book=book,
         reversed_by=reversed_by,
+        documents=documents_of(ctx.session, [txn.id]).get(txn.id, []),
         created_by=audit.user_name(ctx, txn.created_by),
         can_reverse=ctx.user.can(POST) and txn.reverses_id is None and reversed_by is None,
         leg_amount=audit.leg_amount,
@@ -170,14 +172,30 @@ def period_close(ctx: Ctx, book_id: FromPath[int], data: Form) -> Response[Any]:
 def book_export(ctx: Ctx, book_id: FromPath[int], year: FromQuery[int | None] = None) -> Response[str]:
     """The book as a beancount file (a download), or one calendar year of it."""
     book = audit.get_book(ctx, book_id)
-    if year is not None and not 1900 <= year <= 9999:
-        raise ActionRefused(_("Give the year with four digits."), "year")
-    filename = book_filename(ctx.organisation.slug, book, year)
+    filename = book_filename(ctx.organisation.slug, book, _year(year))
     return Response(
         book_text(ctx.session, book, year),
         media_type="text/plain; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@get("/ledger/books/{book_id:int}/export.zip", opt={"permission": VIEW}, name="ledger-export-zip")
+def book_export_zip(ctx: Ctx, book_id: FromPath[int], year: FromQuery[int | None] = None) -> Response[bytes]:
+    """The book with the documents of its entries (invoices, receipts), as a ZIP."""
+    book = audit.get_book(ctx, book_id)
+    filename = book_filename(ctx.organisation.slug, book, _year(year)).removesuffix(".beancount") + ".zip"
+    return Response(
+        book_archive(ctx.session, ctx.organisation, book, year),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _year(year: int | None) -> int | None:
+    if year is not None and not 1900 <= year <= 9999:
+        raise ActionRefused(_("Give the year with four digits."), "year")
+    return year
 
 
 @get("/ledger/cases/{case_id:int}", opt={"permission": VIEW}, name="ledger-case")
@@ -230,5 +248,5 @@ def checks_run(ctx: Ctx) -> Response[Any]:
 
 ROUTES = [
     book_list, trial_balance_page, account_journal, transaction_detail, transaction_reverse,
-    reversal_list, period_list, period_close, book_export, case_statement, grant_statement, checks, checks_run,
+    reversal_list, period_list, period_close, book_export, book_export_zip, case_statement, grant_statement, checks, checks_run,
 ]

@@ -29,7 +29,7 @@ from core.i18n import LOCALES, Catalogs, negotiate, set_translations
 from core.i18n import gettext as _
 from core.plugins import PluginRegistry, get_plugin_manager
 from core.settings import Settings, get_settings
-from core.web import api, pages
+from core.web import api, files, pages
 from core.web.deps import provide_ctx, provide_db
 from core.web.templating import build_environment
 
@@ -52,7 +52,10 @@ async def security_headers(message: Message, scope: Scope) -> None:
     """Add the CSP and friends to every response, including Litestar's own 404 and 405 answers
     for addresses no route takes (``before_send`` runs for those; route middleware does not)."""
     if message["type"] == "http.response.start":
-        message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]  # type: ignore[typeddict-item]
+        headers = list(message.get("headers", []))
+        # A response that sets its own CSP (an attachment, core.web.files) keeps it.
+        own = any(name.lower() == b"content-security-policy" for name, _value in headers)
+        message["headers"] = headers + [h for h in SECURITY_HEADERS if not (own and h[0] == b"content-security-policy")]  # type: ignore[typeddict-item]
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -180,7 +183,7 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
         route_handlers=[
             # One router: Litestar 2.25 wraps a sync handler twice when handlers of one path are
             # registered one by one at the app level.
-            Router(path="/", route_handlers=pages.ROUTES),
+            Router(path="/", route_handlers=[*pages.ROUTES, *files.ROUTES]),
             api.router,
             create_static_files_router(path="/static", directories=[STATIC], opt={"permission": PUBLIC}, name="static"),
             *_module_routers(registry),
@@ -226,5 +229,7 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
         ),
         on_startup=[_freeze_startup_objects],
         on_shutdown=[dispose_engine],
+        # Several photos in one form; each file is also held to core.services.attachments.MAX_BYTES.
+        request_max_body_size=64 * 1024 * 1024,
         debug=settings.debug,
     )

@@ -22,6 +22,11 @@ Form: TypeAlias = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.
 """Annotate a handler's ``data`` parameter with this to receive a posted HTML form as a dict of
 strings (a list where a name repeats); validate it with :func:`core.validation.parse`."""
 
+MultipartForm: TypeAlias = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+"""Like :data:`Form`, for a form with files (``enctype="multipart/form-data"``): text fields are
+strings, files are ``UploadFile`` objects; take them with
+:func:`core.services.attachments.uploads` and store them with ``store_attachment``."""
+
 
 @dataclass(frozen=True)
 class FieldSpec:

@@ -20,6 +20,7 @@ from core.auth import PUBLIC, SESSION_COOKIE, hash_password, role_permissions, v
 from core.models import Case, CaseGoal, Event, Membership, OrganisationModule, Person, PersonLink, Role, User, WebSession
 from core.schemas import PersonLinkIn
 from core.services import persons
+from core.services.attachments import save_attachment
 from core.settings import get_settings
 from core.web.app import create_app
 from ledger.api import create_fund, credit, debit, general_book, open_account, post
@@ -79,10 +80,12 @@ def records(make_person, make_case, ctx_for, db, world) -> dict[str, object]:
     fund = create_fund(db, world.org_ids["a"], "Secret-Fund", "Secret fund", date(2025, 1, 1))
     open_account(db, book, "Expenses:Secret", ["USD"], date(2025, 1, 1))
     line = set_budget_line(db, world.org_ids["a"], 2025, "Expenses:Secret", Decimal("5.00"), "USD", fund=fund)
+    photo = save_attachment(db, world.org_ids["a"], filename="secret.pdf", content=b"%PDF-1.4\nSecret Sokha\n%%EOF\n", plugin="core")
     db.commit()
     return {
         "person_id": person.id, "case_id": case.id, "user_id": world.users[("a", Role.viewer)], "module": "training",
         "book_id": book.id, "account_id": account.id, "txn_id": txn.id, "grant_id": 7, "fund_id": fund.id, "line_id": line.id,
+        "key": photo.key,
     }
 
 
@@ -168,7 +171,7 @@ def test_every_get_route_answers_404_for_another_organisations_ids(app, records,
             "/api/cases/{case_id:int}", "/api/cases/{case_id:int}/events", "/training/cases/{case_id:int}/tab",
             "/ledger/books/{book_id:int}", "/ledger/accounts/{account_id:int}", "/ledger/transactions/{txn_id:int}",
             "/ledger/books/{book_id:int}/export", "/ledger/cases/{case_id:int}", "/ledger/grants/{grant_id:int}",
-            "/ledger/funds/{fund_id:int}", "/ledger/books/{book_id:int}/accounts"} <= set(walked)
+            "/ledger/funds/{fund_id:int}", "/ledger/books/{book_id:int}/accounts", "/files/{key:str}"} <= set(walked)
 
 
 def test_lists_and_searches_never_show_another_organisations_records(records, client_for, api_for):

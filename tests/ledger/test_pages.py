@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,8 +19,9 @@ from core.i18n import format_money, use_locale
 from core.models import Role
 from core.schemas import CaseIn, PersonIn
 from core.services import cases, persons
+from core.services.attachments import save_attachment
 from ledger.api import (
-    ClosedPeriod, JournalTransaction, close_period, credit, debit, general_book, open_account, post, record_price, reverse,
+    ClosedPeriod, attach_document, JournalTransaction, close_period, credit, debit, general_book, open_account, post, record_price, reverse,
 )
 from tests.conftest import post_form
 
@@ -93,7 +96,7 @@ def _pages(b: Books) -> list[str]:
         "/ledger", f"/ledger/books/{b.book_id}", f"/ledger/books/{b.book_id}?on=2025-02-02",
         f"/ledger/accounts/{b.bank_id}", f"/ledger/transactions/{b.wrong_id}", f"/ledger/transactions/{b.reversal_id}",
         f"/ledger/books/{b.book_id}/reversals", f"/ledger/books/{b.book_id}/periods",
-        f"/ledger/books/{b.book_id}/export", f"/ledger/cases/{b.case_id}",
+        f"/ledger/books/{b.book_id}/export", f"/ledger/books/{b.book_id}/export.zip", f"/ledger/cases/{b.case_id}",
     ]
 
 
@@ -219,6 +222,27 @@ def test_the_beancount_file_downloads_as_text(client_for, books: Books) -> None:
     assert 'general-2026.beancount"' in year.headers["content-disposition"]
     assert "Balances brought forward to 2026" in year.text and "Donor gift" not in year.text
     assert client.get(f"/ledger/books/{books.book_id}/export?year=20").status_code == 422
+
+
+def test_an_entry_s_invoice_shows_on_its_page_and_travels_in_the_zip(client_for, db: Session, world, books: Books) -> None:  # noqa: ANN001
+    invoice = save_attachment(db, world.org_ids["a"], filename="receipt.pdf", content=b"%PDF-1.4\n%%EOF\n", plugin="core")
+    attach_document(db, db.get(JournalTransaction, books.gift_id), invoice)
+    db.commit()
+    client = client_for(Role.auditor, "a")
+    page = client.get(f"/ledger/transactions/{books.gift_id}").text
+    assert f'href="{invoice.url}">receipt.pdf</a>' in page
+    assert client.get(invoice.url).content == b"%PDF-1.4\n%%EOF\n"
+    response = client.get(f"/ledger/books/{books.book_id}/export.zip")
+    assert response.headers["content-type"] == "application/zip"
+    assert f'filename="org-a-{books.book_id}-general.zip"' in response.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    book_file = f"org-a-{books.book_id}-general.beancount"
+    (document_file,) = [n for n in archive.namelist() if n != book_file]
+    assert document_file == f"org-a-{books.book_id}-general-documents/2025-02-01-{invoice.id}-receipt.pdf"
+    assert archive.read(document_file) == b"%PDF-1.4\n%%EOF\n"
+    assert f'document Assets:Bank:USD "{document_file}" ^grant-3' in archive.read(book_file).decode()
+    # The book downloaded alone names no file that is not beside it.
+    assert " document " not in client.get(f"/ledger/books/{books.book_id}/export").text
 
 
 def _count(db: Session, model: type) -> int:
