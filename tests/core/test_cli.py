@@ -13,7 +13,7 @@ from core.cli import main
 from core.db import make_engine, make_session_factory
 from core.models import Membership, Organisation, Person, Role, User
 
-BUILT_IN = ("family_visits", "grants", "housing", "training")
+BUILT_IN = ("family_visits", "grants", "housing", "release_support", "training")
 
 
 def run(url: str, *args: str) -> Result:
@@ -93,6 +93,7 @@ def test_plugins_lists_the_built_in_modules_and_who_enables_them(demo_url, empty
     assert enabled["family_visits"] == "beyond-bars, fresh-start"
     assert enabled["grants"] == "fresh-start"
     assert enabled["housing"] == "fresh-start"
+    assert enabled["release_support"] == "fresh-start"  # beyond-bars lists its modules without it
 
     bare = run(empty_url, "plugins")  # before `init`: the modules, enabled nowhere
     assert bare.exit_code == 0
