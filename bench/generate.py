@@ -102,7 +102,7 @@ KIND_NAMES = {
     NOTE: "core.note",
     FAMILY_CONTACT: "core.family_contact",
     VISIT: "core.follow_up_visit",
-    REOFFENCE: "core.reoffence",
+    REOFFENCE: "core.reoffended",
     CORRECTION: "core.correction",
 }
 CLOSE_REASONS = [

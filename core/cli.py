@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
+from datetime import date
 from typing import Any
 
 import click
@@ -214,6 +218,62 @@ def org_create(env: Env, slug: str, name: str, modules: tuple[str, ...]) -> None
     finally:
         engine.dispose()
     click.echo(f"created organisation {slug}")
+
+
+@main.group()
+def report() -> None:
+    """Print the reports staff publish."""
+
+
+@report.command("recidivism")
+@click.option("--org", "org_slug", required=True, help="Short name of the organisation.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Report date (default: today).")
+@pass_env
+def report_recidivism(env: Env, org_slug: str, fmt: str, on: Any) -> None:
+    """Re-offending within 6 months of release and overall, by cohort, prison and module.
+
+    JSON: a list of rows with group, value, cohort, released, eligible_6m, reoffended_6m,
+    rate_6m, reoffended_total, rate_total (rates from 0 to 1, or null); docs/outcomes.md
+    defines each figure.
+    """
+    from core.services import outcomes
+
+    day = on.date() if on is not None else date.today()
+    engine = make_engine(env.settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            organisation = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+            if organisation is None:
+                raise click.ClickException(f"no organisation {org_slug!r}")
+            modules = outcomes.enabled_modules(session, organisation.id, set(env.registry.modules) - env.registry.always_on)
+            result = outcomes.recidivism(session, organisation, modules, day)
+    finally:
+        engine.dispose()
+    rows = [row.as_dict() for row in result.rows]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=outcomes.FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+    else:
+        click.echo(f"Recidivism, {result.organisation}, on {result.on.isoformat()} (6-month rate: people released 6 months or more before)")
+        header = ("group", "value", "cohort", "released", "eligible_6m", "reoffended_6m", "rate_6m", "reoffended_total", "rate_total")
+        table = [header] + [tuple(_cell(row[k]) for k in header) for row in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+        for line in table:
+            click.echo("  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    return str(value)
 
 
 @main.command("assets")

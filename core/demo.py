@@ -262,5 +262,5 @@ def _timeline(session: Session, case: Case, manager: User, rng: random.Random, t
             add("core.status_changed", case.actual_release + timedelta(days=14), "", {"from": "released", "to": "follow_up"})
     if case.status is CaseStatus.closed and case.closed_on:
         if case.close_reason == CloseReason.re_offended:
-            add("core.reoffence", case.closed_on - timedelta(days=5), "Arrested again.", {"stage": "arrested", "offence_date": None})
+            add("core.reoffended", case.closed_on - timedelta(days=5), "Arrested again.", {"stage": "arrested", "offence_date": None, "source": "family"})
         add("core.status_changed", case.closed_on, "", {"from": "follow_up", "to": "closed", "close_reason": case.close_reason})

@@ -170,3 +170,11 @@ def format_money(amount: Decimal | None, currency: str) -> str:
             amount, currency, format=re.sub(r"\.0+", "", pattern), currency_digits=False, locale=current_locale()
         )
     return babel_numbers.format_currency(amount, currency, locale=current_locale())
+
+
+def format_percent(value: float | Decimal | None, decimals: int = 1) -> str:
+    """A share from 0 to 1 as a percentage for the current locale (``0.125`` -> ``12.5%``)."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    return babel_numbers.format_percent(value, format=pattern, locale=current_locale())

@@ -77,9 +77,29 @@ LABELS: dict[str, str] = {
     "studying": N_("Studying"),
     "looking": N_("Looking for work"),
     "not_working": N_("Not working"),
-    # core.reoffence: stage
+    # core.follow_up_visit: housing
+    "family_home": N_("Family home"),
+    "own_home": N_("Own home"),
+    "rented": N_("Rented"),
+    "shelter": N_("Shelter or temporary housing"),
+    "homeless": N_("Homeless"),
+    # core.follow_up_visit: currency of the income
+    "USD": N_("US dollar (USD)"),
+    "KHR": N_("Riel (KHR)"),
+    # core.follow_up_visit: family situation
+    "living_with_family": N_("Living with family"),
+    "in_contact": N_("In contact, living apart"),
+    "strained": N_("Strained relations"),
+    "no_contact": N_("No contact"),
+    # core.reoffended: stage
     "suspected": N_("Suspected"),
     "arrested": N_("Arrested"),
     "charged": N_("Charged"),
     "convicted": N_("Convicted"),
+    # core.reoffended: source
+    "police": N_("Police"),
+    "court": N_("Court record"),
+    "self_report": N_("Self-report"),
+    "partner": N_("Partner organisation"),
+    "community": N_("Community"),
 }

@@ -27,6 +27,7 @@ from core.services import admin, cases, dashboard, events, persons
 from core.validation import parse
 from core.web.forms import Form, fields_of, option_label, split_payload
 from core.web.deps import Ctx, Db
+from core.web.reports import ROUTES as REPORT_ROUTES
 from core.web.rendering import act, render, see_other
 
 get = partial(litestar.get, sync_to_thread=True)
@@ -483,5 +484,6 @@ ROUTES = [
     admin_add_staff,
     admin_change_role,
     admin_remove_staff,
+    *REPORT_ROUTES,
 ]
 

@@ -49,6 +49,7 @@ def build_environment(overrides: Path | None, module_template_dirs: list[Path]) 
         date=i18n.format_date,
         number=i18n.format_number,
         money=i18n.format_money,
+        percent=i18n.format_percent,
         t=lambda message: i18n.gettext(str(message)),
         nl2br=lambda text: Markup("<br>").join(text.splitlines()) if text else "",
     )

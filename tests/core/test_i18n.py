@@ -243,7 +243,7 @@ def test_choice_values_payload_fields_and_event_kinds_show_in_khmer(km: None) ->
         ("ទីកន្លែង", "ផ្ទះ"),
         ("ស្ថានភាពរបស់គាត់", "ល្អ"),
     ]
-    offence = payload_items(kinds["core.reoffence"], {"stage": "charged", "offence_date": "2025-03-14"})
+    offence = payload_items(kinds["core.reoffended"], {"stage": "charged", "offence_date": "2025-03-14"})
     assert offence == [("ដំណាក់កាល", "ត្រូវបានចោទប្រកាន់"), ("ថ្ងៃប្រព្រឹត្តបទល្មើស", babel_format_date(date(2025, 3, 14), "medium", locale="km"))]
     # Typed text is shown as typed, never looked up in the catalog.
     assert payload_items(kinds["core.family_contact"], {"contact": "phone", "who": "Note"}) == [
@@ -359,9 +359,9 @@ PAGES = {
         "/", "/persons", "/persons?q=Sok", "/persons/new", "/persons/{person}", "/persons/{person}/edit",
         "/persons/lookup?q=Sok", "/cases", "/cases?status=referred", "/cases/new", "/cases/{case}",
         "/cases/{case}/edit", "/cases/{case}/timeline", "/cases/{case}/events/new?kind=core.follow_up_visit",
-        "/cases/{case}/events/new?kind=core.reoffence", "/cases/{case}/events/new?kind=core.family_contact",
+        "/cases/{case}/events/new?kind=core.reoffended", "/cases/{case}/events/new?kind=core.family_contact",
     ),
-    Role.admin: ("/admin", "/training/cases/{case}/tab", "/cases/{case}"),
+    Role.admin: ("/admin", "/training/cases/{case}/tab", "/cases/{case}", "/reports/recidivism"),
 }
 
 

@@ -26,9 +26,9 @@ TODAY = date.today()
         ("core.follow_up_visit", {"payload.place": "home", "payload.wellbeing": "fair", "payload.work": "own_business"}, {"place": "home", "wellbeing": "fair", "work": "own_business"}),
         # Work is optional and left out of the payload when not chosen, as in visits recorded before it existed.
         ("core.follow_up_visit", {"payload.place": "phone", "payload.wellbeing": "poor", "payload.work": ""}, {"place": "phone", "wellbeing": "poor"}),
-        ("core.reoffence", {"payload.stage": "charged", "payload.offence_date": "2024-03-01"}, {"stage": "charged", "offence_date": "2024-03-01"}),
+        ("core.reoffended", {"payload.stage": "charged", "payload.offence_date": "2024-03-01"}, {"stage": "charged", "offence_date": "2024-03-01"}),
         # The form sends an optional date left empty as "": that means no date, not a bad one.
-        ("core.reoffence", {"payload.stage": "suspected", "payload.offence_date": ""}, {"stage": "suspected", "offence_date": None}),
+        ("core.reoffended", {"payload.stage": "suspected", "payload.offence_date": ""}, {"stage": "suspected", "offence_date": None}),
     ],
 )
 def test_recording_an_event_from_its_form(make_case, client_for, db, world, kind, payload, stored):
@@ -54,7 +54,7 @@ def test_recording_an_event_from_its_form(make_case, client_for, db, world, kind
     [
         ({"kind": "core.family_contact", "payload.contact": "carrier pigeon"}, "payload.contact", "Choose one of the options."),
         ({"kind": "core.follow_up_visit", "payload.wellbeing": "splendid"}, "payload.wellbeing", "Choose one of the options."),
-        ({"kind": "core.reoffence", "payload.offence_date": "last week"}, "payload.offence_date", "Enter a valid date (YYYY-MM-DD)."),
+        ({"kind": "core.reoffended", "payload.offence_date": "last week"}, "payload.offence_date", "Enter a valid date (YYYY-MM-DD)."),
         ({"kind": "core.note", "occurred_on": (TODAY + timedelta(days=1)).isoformat()}, "occurred_on", "The date cannot be in the future."),
         ({"kind": "core.note", "occurred_on": ""}, "occurred_on", "This field is required."),
     ],
