@@ -22,7 +22,7 @@ Everything runs in the caller's transaction (flush, never commit); a refusal rai
 from ledger.documents import attach_document
 from ledger.funds import create_fund, fund_available, get_fund, record_donor_income, require_available
 from ledger.models import Account, Book, ClosedPeriod, Document, Fund, JournalTransaction, Posting, Price
-from ledger.money import LedgerError, from_minor, to_minor
+from ledger.money import LedgerError, amount_input, check_amount, from_minor, to_minor
 from ledger.posting import (
     Leg,
     close_account,
@@ -30,6 +30,8 @@ from ledger.posting import (
     create_book,
     credit,
     debit,
+    ensure_account,
+    find_account,
     general_book,
     open_account,
     post,
@@ -51,14 +53,18 @@ __all__ = [
     "Leg",
     "Posting",
     "Price",
+    "amount_input",
     "attach_document",
     "balances",
+    "check_amount",
     "close_account",
     "close_period",
     "create_book",
     "create_fund",
     "credit",
     "debit",
+    "ensure_account",
+    "find_account",
     "from_minor",
     "fund_available",
     "general_book",

@@ -104,11 +104,26 @@ def open_account(session: Session, book: Book, name: str, currencies: Iterable[s
         raise LedgerError(_("An account allows at least one currency."), "currencies")
     for currency in currencies:
         digits(currency)
-    if session.scalar(select(Account.id).where(Account.book_id == book.id, Account.name == name)) is not None:
+    if find_account(session, book, name) is not None:
         raise LedgerError(_("Account %(account)s is already open in this book.", account=name), "name")
     account = Account(book_id=book.id, name=name, currencies=",".join(currencies), opened_on=opened_on)
     session.add(account)
     session.flush()
+    return account
+
+
+def find_account(session: Session, book: Book, name: str) -> Account | None:
+    """The account of ``book`` named ``name``, or ``None``."""
+    return session.scalar(select(Account).where(Account.book_id == book.id, Account.name == name))
+
+
+def ensure_account(session: Session, book: Book, name: str, currencies: Iterable[str]) -> Account:
+    """The account named ``name``, opened on first use (how a module opens the accounts it posts
+    to). It is dated with the book's first account, so that back-dated entries find it open."""
+    account = find_account(session, book, name)
+    if account is None:
+        first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
+        account = open_account(session, book, name, currencies, first or Date.today())
     return account
 
 

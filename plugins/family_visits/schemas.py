@@ -15,12 +15,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from core.plugin_api import N_
+from ledger.api import amount_input, check_amount
 
 Currency = Literal["USD", "KHR"]
 Payment = Literal["none", "cash", "mobile_money"]
 Interval = Literal[1, 2, 3]
 
-DIGITS = {"USD": 2, "KHR": 0}
 """Decimal places of the currencies (the ledger's minor units)."""
 
 ITEMS = ("transport", "food", "accommodation")
@@ -44,41 +44,10 @@ LABELS = {
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 Required120 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-AMOUNT_MESSAGE = N_("Enter an amount such as 1250 or 12.50.")
 
 
 def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
-
-
-def _decimal(value: Any) -> Any:
-    """Text to ``Decimal`` exactly (thousands separators allowed); never through float."""
-    value = _blank_to_none(value)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace(" ", "")
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise ValueError(AMOUNT_MESSAGE)
-        return Decimal(text)
-    if isinstance(value, float):
-        raise ValueError(AMOUNT_MESSAGE)
-    return value
-
-
-def check_amount(value: Decimal | None, currency: str | None) -> Decimal | None:
-    """``value`` when zero or more and exact in ``currency``'s minor unit."""
-    if value is None:
-        return None
-    if value < 0:
-        raise ValueError(N_("Enter zero or more."))
-    if value > Decimal("1000000000"):
-        raise ValueError(N_("This amount is too large."))
-    if currency in DIGITS:
-        scaled = value.scaleb(DIGITS[currency])
-        if scaled != scaled.to_integral_value():
-            raise ValueError(N_("US dollars have at most 2 decimal places.") if currency == "USD" else N_("Riel are whole numbers."))
-    return value
 
 
 def _ids(value: Any) -> Any:
@@ -138,7 +107,7 @@ class PlanIn(BaseModel):
     @field_validator("transport", "food", "accommodation", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return _decimal(value)
+        return amount_input(value)
 
     @field_validator("transport", "food", "accommodation")
     @classmethod
@@ -182,7 +151,7 @@ class VisitIn(BaseModel):
     @field_validator("transport", "food", "accommodation", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return _decimal(value)
+        return amount_input(value)
 
     @field_validator("transport", "food", "accommodation")
     @classmethod
@@ -202,7 +171,7 @@ class SettingsIn(BaseModel):
     @field_validator("limit_usd", "limit_khr", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return _decimal(value)
+        return amount_input(value)
 
     @field_validator("limit_usd")
     @classmethod

@@ -39,18 +39,17 @@ from core.plugin_api import (
 )
 from core.plugin_api import gettext as _
 from ledger.api import (
-    Account,
-    Book,
     ClosedPeriod,
     Fund,
     LedgerError,
     balances,
     credit,
     debit,
+    ensure_account,
+    find_account,
     from_minor,
     general_book,
     get_fund,
-    open_account,
     post,
     record_donor_income,
     require_available,
@@ -227,18 +226,6 @@ def approvers(ctx: Any) -> list[User]:
     return [user for user, role in staff(ctx) if role in APPROVERS]
 
 
-def _account_exists(session: Session, book: Book, name: str) -> bool:
-    return session.scalar(select(Account.id).where(Account.book_id == book.id, Account.name == name)) is not None
-
-
-def _ensure_account(session: Session, book: Book, name: str, currencies: tuple[str, ...] = CURRENCIES) -> None:
-    """Open one of the module's accounts in the general book on first use, dated with the book's
-    first account so that back-dated payments find it open."""
-    if not _account_exists(session, book, name):
-        first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
-        open_account(session, book, name, currencies, first or date.today())
-
-
 PAYMENT_FIELDS = {"date": "visited_on", "amount": "transport", "currency": "currency", "postings": "__all__", "meta": "__all__"}
 
 
@@ -327,12 +314,12 @@ def _pay(ctx: Any, case: Case, plan: VisitPlan, visit: Visit, data: VisitIn) -> 
     book = general_book(ctx.session, ctx.org_id)
     if data.payment == "cash":
         account = CASH.format(currency=currency)
-        if not _account_exists(ctx.session, book, account):
+        if find_account(ctx.session, book, account) is None:
             raise ActionRefused(_("The general book has no account %(account)s: ask finance to open it in the chart of accounts.", account=account), "payment")
     else:
         account = MOBILE_MONEY.format(currency=currency)
-        _ensure_account(ctx.session, book, account, (currency,))
-    _ensure_account(ctx.session, book, EXPENSE)
+        ensure_account(ctx.session, book, account, (currency,))
+    ensure_account(ctx.session, book, EXPENSE, CURRENCIES)
     try:
         fund = get_fund(ctx.session, ctx.org_id, setting.fund_code)
         require_available(ctx.session, fund, money(total, currency), currency, visit.visited_on)

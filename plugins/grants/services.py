@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Organisation, Person, RecordNotFound, User, format_date, record_event
 from core.plugin_api import gettext as _
 from ledger.api import (
-    Account,
     Book,
     ClosedPeriod,
     Fund,
@@ -38,6 +37,8 @@ from ledger.api import (
     create_book,
     credit,
     debit,
+    ensure_account,
+    find_account,
     from_minor,
     general_book,
     get_fund,
@@ -390,21 +391,9 @@ def _next_receipt(ctx: Context, year: int) -> str:
     return f"{prefix}{last + 1:04d}"
 
 
-def _account_exists(session: Session, book: Book, name: str) -> Account | None:
-    return session.scalar(select(Account).where(Account.book_id == book.id, Account.name == name))
-
-
-def _ensure_account(session: Session, book: Book, name: str) -> None:
-    """Open one of the module's accounts in the general book on first use, dated with the book's
-    first account so that back-dated payments find it open."""
-    if _account_exists(session, book, name) is None:
-        first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
-        open_account(session, book, name, CURRENCIES, first or date.today())
-
-
 def _money_account(ctx: Context, book: Book, method: str, currency: str) -> str:
     name = f"Assets:{'Bank' if method == 'bank' else 'Cash'}:{currency}"
-    if _account_exists(ctx.session, book, name) is None:
+    if find_account(ctx.session, book, name) is None:
         raise ActionRefused(_("The general book has no account %(account)s: ask finance to open it in the chart of accounts.", account=name), "method")
     return name
 
@@ -491,7 +480,7 @@ def _pay_out(ctx: Context, grant: Grant, kind: str, amount: int, data: PaymentIn
         raise _refusal(exc, PAYMENT_FIELDS) from None
     money_account = _money_account(ctx, book, data.method, data.currency)
     for name in (EXPENSE, RECEIVABLE):
-        _ensure_account(ctx.session, book, name)
+        ensure_account(ctx.session, book, name, CURRENCIES)
     given = position(ctx, grant).given
     loan = _loan_share(grant, given, amount)
     grant_legs = [(side, account, minor) for side, account, minor in (("debit", EXPENSE, amount - loan), ("debit", RECEIVABLE, loan)) if minor]
@@ -627,7 +616,7 @@ def write_off(ctx: Context, grant: Grant, data: WriteOffIn) -> Movement:
     owed = position(ctx, grant).outstanding
     if owed <= 0:
         raise ActionRefused(_("Nothing is owed on this grant: there is nothing to write off."))
-    _ensure_account(ctx.session, book, WRITTEN_OFF_ACCOUNT)
+    ensure_account(ctx.session, book, WRITTEN_OFF_ACCOUNT, CURRENCIES)
     movement = Movement(
         org_id=ctx.org_id, grant_id=grant.id, kind="write_off", day=data.written_on, amount_minor=owed, loan_minor=owed,
         reason=data.reason, recorded_by_id=ctx.user.id,

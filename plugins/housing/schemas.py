@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from core.plugin_api import N_
+from ledger.api import amount_input, check_amount
 
 Currency = Literal["USD", "KHR"]
 RepairType = Literal["roof", "walls", "floor", "water", "sanitation", "electricity", "other"]
@@ -32,7 +33,6 @@ OPEN_STATUSES: tuple[str, ...] = ("proposed", "quoted", "sent_back", "approved",
 """Repairs not finished yet: overdue once their planned date has passed."""
 URGENCIES: tuple[str, ...] = ("low", "medium", "high", "urgent")
 MATERIALS: tuple[str, ...] = ("thatch", "palm_leaves", "metal_sheets", "tiles", "wood", "bamboo", "brick", "concrete", "earth", "tarpaulin", "other")
-DIGITS = {"USD": 2, "KHR": 0}
 
 LABELS = {
     "roof": N_("Roof"),
@@ -78,7 +78,6 @@ LABELS = {
 }
 """English labels of the module's choice values, marked here so that extraction finds them."""
 
-AMOUNT_MESSAGE = N_("Enter an amount such as 1250 or 12.50.")
 Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Required500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -87,36 +86,6 @@ Required120 = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 
 def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
-
-
-def _decimal(value: Any) -> Any:
-    """Text to ``Decimal`` exactly (thousands separators allowed); never through float."""
-    value = _blank_to_none(value)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace(" ", "")
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise ValueError(AMOUNT_MESSAGE)
-        return Decimal(text)
-    if isinstance(value, float):
-        raise ValueError(AMOUNT_MESSAGE)
-    return value
-
-
-def check_amount(value: Decimal | None, currency: str | None) -> Decimal | None:
-    """``value`` when more than zero and exact in ``currency``'s minor unit."""
-    if value is None:
-        return None
-    if value <= 0:
-        raise ValueError(N_("Enter an amount more than zero."))
-    if value > Decimal("1000000000"):
-        raise ValueError(N_("This amount is too large."))
-    if currency in DIGITS:
-        scaled = value.scaleb(DIGITS[currency])
-        if scaled != scaled.to_integral_value():
-            raise ValueError(N_("US dollars have at most 2 decimal places.") if currency == "USD" else N_("Riel are whole numbers."))
-    return value
 
 
 def _ids(value: Any) -> list[int]:
@@ -181,12 +150,12 @@ class QuoteIn(BaseModel):
     @field_validator("amount", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return _decimal(value)
+        return amount_input(value)
 
     @field_validator("amount")
     @classmethod
     def _amount(cls, value: Decimal, info: ValidationInfo) -> Decimal | None:
-        return check_amount(value, info.data.get("currency"))
+        return check_amount(value, info.data.get("currency"), zero=False)
 
 
 class SendBackIn(BaseModel):
@@ -226,12 +195,12 @@ class PaymentIn(BaseModel):
     @field_validator("amount", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return _decimal(value)
+        return amount_input(value)
 
     @field_validator("amount")
     @classmethod
     def _amount(cls, value: Decimal) -> Decimal | None:
-        return check_amount(value, None)
+        return check_amount(value, None, zero=False)
 
 
 class ReverseIn(BaseModel):
@@ -302,12 +271,12 @@ class SettingsIn(BaseModel):
     @field_validator("ceiling", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return _decimal(value)
+        return amount_input(value)
 
     @field_validator("ceiling")
     @classmethod
     def _ceiling(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
-        return check_amount(value, info.data.get("ceiling_currency"))
+        return check_amount(value, info.data.get("ceiling_currency"), zero=False)
 
     @field_validator("expense_account")
     @classmethod

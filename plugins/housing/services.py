@@ -45,8 +45,6 @@ from core.plugin_api import (
 )
 from core.plugin_api import gettext as _
 from ledger.api import (
-    Account,
-    Book,
     ClosedPeriod,
     Converter,
     Fund,
@@ -55,10 +53,11 @@ from ledger.api import (
     attach_document,
     credit,
     debit,
+    ensure_account,
+    find_account,
     from_minor,
     general_book,
     get_fund,
-    open_account,
     post,
     record_donor_income,
     require_available,
@@ -486,18 +485,6 @@ def send_back(ctx: Any, quote: Quote, data: SendBackIn) -> Repair:
 # --- payments --------------------------------------------------------------------------------------
 
 
-def _account_exists(session: Session, book: Book, name: str) -> bool:
-    return session.scalar(select(Account.id).where(Account.book_id == book.id, Account.name == name)) is not None
-
-
-def _ensure_account(session: Session, book: Book, name: str, currencies: tuple[str, ...] = CURRENCIES) -> None:
-    """Open the expense account in the general book on first use, dated with the book's first
-    account so that back-dated payments find it open."""
-    if not _account_exists(session, book, name):
-        first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
-        open_account(session, book, name, currencies, first or date.today())
-
-
 NARRATION = {"advance": "advance payment", "completion": "payment on completion", "other": "payment"}
 """The journal's narration is English, like every entry of the books (an auditor's language), not the user's."""
 
@@ -552,10 +539,10 @@ def pay(ctx: Any, repair: Repair, data: PaymentIn, invoices: Sequence[Upload]) -
         raise ActionRefused(_("No fund is chosen for housing repairs: an administrator chooses it in the module's settings."), "amount")
     book = general_book(ctx.session, ctx.org_id)
     account = setting.pay_from(currency)
-    if not _account_exists(ctx.session, book, account):
+    if find_account(ctx.session, book, account) is None:
         raise ActionRefused(_("The general book has no account %(account)s: ask finance to open it in the chart of accounts.", account=account), "method")
     try:
-        _ensure_account(ctx.session, book, setting.expense_account)
+        ensure_account(ctx.session, book, setting.expense_account, CURRENCIES)
         fund = get_fund(ctx.session, ctx.org_id, setting.fund_code)
         require_available(ctx.session, fund, money(amount_minor, currency), currency, data.paid_on)
     except LedgerError as exc:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from core.plugin_api import N_
+from ledger.api import amount_input, check_amount
 
 Currency = Literal["USD", "KHR"]
 Step = Literal["collected", "reached_home", "identity_card", "release_certificate", "birth_certificate", "family_book"]
@@ -50,42 +51,11 @@ DETAIL_HELP = {
     "reached_home": N_("Where, or with whom, the person arrived."),
 }
 
-AMOUNT_MESSAGE = N_("Enter an amount such as 1250 or 12.50.")
 Account = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
 def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
-
-
-def decimal_of(value: Any) -> Any:
-    """Text to ``Decimal`` exactly (thousands separators allowed); never through float."""
-    value = _blank_to_none(value)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace(" ", "")
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise ValueError(AMOUNT_MESSAGE)
-        return Decimal(text)
-    if isinstance(value, float):
-        raise ValueError(AMOUNT_MESSAGE)
-    return value
-
-
-def check_amount(value: Decimal | None, currency: str | None) -> Decimal | None:
-    """``value`` when zero or more and exact in ``currency``'s minor unit."""
-    if value is None:
-        return None
-    if value < 0:
-        raise ValueError(N_("Enter zero or more."))
-    if value > Decimal("1000000000"):
-        raise ValueError(N_("This amount is too large."))
-    if currency in DIGITS:
-        scaled = value.scaleb(DIGITS[currency])
-        if scaled != scaled.to_integral_value():
-            raise ValueError(N_("US dollars have at most 2 decimal places.") if currency == "USD" else N_("Riel are whole numbers."))
-    return value
 
 
 def count_of(value: Any) -> Any:
@@ -118,7 +88,7 @@ class SettingsIn(BaseModel):
     @field_validator("fare", "food_per_day", "night_rate", "ceiling_usd", "ceiling_khr", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return decimal_of(value)
+        return amount_input(value)
 
     @field_validator("fare", "food_per_day", "night_rate")
     @classmethod
@@ -176,7 +146,7 @@ class ReceiptIn(BaseModel):
     @field_validator("unit_cost", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return decimal_of(value)
+        return amount_input(value)
 
     @field_validator("unit_cost")
     @classmethod
@@ -205,7 +175,7 @@ class RecordIn(BaseModel):
     @field_validator("fare", "food_per_day", "night_rate", mode="before")
     @classmethod
     def _parse(cls, value: Any) -> Any:
-        return decimal_of(value)
+        return amount_input(value)
 
     @field_validator("food_days", "nights", mode="before")
     @classmethod

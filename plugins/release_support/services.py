@@ -39,7 +39,6 @@ from core.plugin_api import (
 from core.plugin_api import gettext as _
 from ledger.api import (
     Account,
-    Book,
     ClosedPeriod,
     Converter,
     Fund,
@@ -47,10 +46,11 @@ from ledger.api import (
     LedgerError,
     credit,
     debit,
+    ensure_account,
+    find_account,
     from_minor,
     general_book,
     get_fund,
-    open_account,
     post,
     record_donor_income,
     require_available,
@@ -118,18 +118,6 @@ def label(value: str) -> str:
 
 
 # --- the general book ------------------------------------------------------------------------------
-
-
-def _account(session: Session, book: Book, name: str) -> Account | None:
-    return session.scalar(select(Account).where(Account.book_id == book.id, Account.name == name))
-
-
-def _ensure_account(session: Session, book: Book, name: str, currencies: tuple[str, ...] = CURRENCIES) -> None:
-    """Open one of the module's accounts in the general book on first use, dated with the book's
-    first account so that back-dated entries find it open."""
-    if _account(session, book, name) is None:
-        first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
-        open_account(session, book, name, currencies, first or date.today())
 
 
 def pay_accounts(ctx: Context, currency: str | None = None) -> list[str]:
@@ -313,7 +301,7 @@ def receive(ctx: Any, data: ReceiptIn) -> StockReceipt:
     ctx.session.add(receipt)
     ctx.session.flush()
     book = general_book(ctx.session, ctx.org_id)
-    _ensure_account(ctx.session, book, STOCK_ACCOUNT)
+    ensure_account(ctx.session, book, STOCK_ACCOUNT, CURRENCIES)
     total = money(receipt.total_minor, item.currency)
     meta: dict[str, Any] = {"plugin": NAME, "receipt_id": receipt.id}
     if receipt.supplier:
@@ -430,14 +418,14 @@ def record_support(ctx: Any, case: Case, data: RecordIn, quantities: dict[int, i
         raise ActionRefused(_("No fund is chosen for release support: an administrator chooses it in the module's settings."))
     book = general_book(ctx.session, ctx.org_id)
     pay_from = setting.pay_from(currency)
-    if cash and (not pay_from or _account(ctx.session, book, pay_from) is None):
+    if cash and (not pay_from or find_account(ctx.session, book, pay_from) is None):
         raise ActionRefused(_("No account to pay %(currency)s from: an administrator chooses it in the module's settings.", currency=currency), "currency")
     try:
         fund = get_fund(ctx.session, ctx.org_id, setting.fund_code)
         require_available(ctx.session, fund, in_currency, currency, data.given_on)
     except LedgerError as exc:
         raise _refusal(exc, RECORD_FIELDS) from None
-    _ensure_account(ctx.session, book, setting.expense_account)
+    ensure_account(ctx.session, book, setting.expense_account, CURRENCIES)
 
     record = ReleaseRecord(
         org_id=ctx.org_id, case_id=case.id, given_on=data.given_on, currency=currency, fare_minor=fare, food_days=data.food_days,
