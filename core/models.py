@@ -121,8 +121,13 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     default_locale: Mapped[str] = mapped_column(String(10), default="en")
-    follow_up_interval_days: Mapped[int] = mapped_column(Integer, default=90)
+    # The follow-up policy (docs/follow_up.md): a visit at least every ``follow_up_interval``
+    # days or calendar months after release, for ``follow_up_duration_months``; a visit overdue by
+    # more than ``follow_up_escalate_days`` is shown to the case manager's supervisor.
+    follow_up_interval: Mapped[int] = mapped_column(Integer, default=90)
+    follow_up_interval_unit: Mapped[str] = mapped_column(String(6), default="days")  # "days" | "months"
     follow_up_duration_months: Mapped[int] = mapped_column(Integer, default=36)
+    follow_up_escalate_days: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -150,7 +155,7 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", foreign_keys="Membership.user_id")
 
 
 class Membership(Base):
@@ -159,9 +164,12 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     role: Mapped[Role] = mapped_column(String(30))
+    # Who overdue follow-ups of this staff member's cases escalate to (a staff member of the same
+    # organisation); none set: the organisation's administrators.
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     organisation: Mapped[Organisation] = relationship()
 
 
@@ -175,6 +183,45 @@ class WebSession(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarFeed(Base):
+    """A private iCalendar feed of one staff member's follow-up visits in one organisation.
+
+    The URL carries a random token; the row keeps only its SHA-256, so the URL is shown once. A
+    revoked feed answers 404; a new one replaces it.
+    """
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ImportBatch(Base):
+    """A CSV or Excel file of persons or cases brought in by a user: checked (dry run) first,
+    then imported whole or not at all. Kept as the record of who imported what, and when."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # "persons" | "cases"
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), default="checked")  # checked | imported
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_bad: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiToken(Base):
@@ -376,6 +423,7 @@ __all__ = [
     "AppendOnlyError",
     "Attachment",
     "AttachmentContent",
+    "CalendarFeed",
     "Case",
     "CaseGoal",
     "CaseStatus",
@@ -383,6 +431,7 @@ __all__ = [
     "Event",
     "GoalArea",
     "GoalState",
+    "ImportBatch",
     "Membership",
     "Organisation",
     "OrganisationModule",

@@ -71,7 +71,7 @@ def follow_ups_due(ctx: Context, case_manager_id: int | None = None, limit: int 
     """
     org = ctx.session.get(Organisation, ctx.org_id)
     assert org is not None
-    interval = timedelta(days=org.follow_up_interval_days)
+    interval = timedelta(days=org.follow_up_interval)
     policy_start = ctx.today - timedelta(days=round(org.follow_up_duration_months * 30.44))
     last_visit = (
         select(func.max(Event.occurred_on))

@@ -58,7 +58,7 @@ def test_the_organisations_interval_decides_when_a_visit_is_due(make_case, ctx_f
     ctx = ctx_for(Role.case_manager, "a")
     assert dashboard.follow_ups_due(ctx) == []
 
-    db.get(Organisation, ctx.org_id).follow_up_interval_days = 30  # monthly, as TLBB visits
+    db.get(Organisation, ctx.org_id).follow_up_interval = 30  # monthly, as TLBB visits
     db.commit()
     assert [(f.case_id, f.overdue_days) for f in dashboard.follow_ups_due(ctx)] == [(case.id, 10)]
 
