@@ -7,10 +7,14 @@ import io
 import json
 import sys
 from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import assets, migrate
 from core.db import make_engine, make_session_factory
@@ -160,6 +164,22 @@ def plugins(env: Env) -> None:
         click.secho(f"{failure.name}: NOT LOADED: {failure.error}", fg="red")
 
 
+@contextmanager
+def organisation_session(database_url: str, slug: str) -> Iterator[tuple[Session, Organisation]]:
+    """A database session and the organisation with the short name ``slug``, for a command
+    that works in one organisation (core's and modules' commands alike); a
+    :class:`click.ClickException` names an unknown organisation."""
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
+            if organisation is None:
+                raise click.ClickException(f"no organisation {slug!r}")
+            yield session, organisation
+    finally:
+        engine.dispose()
+
+
 @main.group()
 def user() -> None:
     """Manage logins."""
@@ -176,21 +196,14 @@ def user_create(env: Env, email: str, name: str, org_slug: str, role: str, passw
     """Create a login and give it a role in an organisation."""
     from core.services.admin import add_member, create_user
 
-    engine = make_engine(env.settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            org = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
-            if org is None:
-                raise click.ClickException(f"no organisation {org_slug!r}")
-            try:
-                new = create_user(session, email, name, password)
-            except ActionRefused as exc:
-                raise click.ClickException(f"{exc.field}: {exc.message}") from None
-            add_member(session, org.id, new, Role(role))
-            session.commit()
-            click.echo(f"created {new.email} as {role} in {org.slug}")
-    finally:
-        engine.dispose()
+    with organisation_session(env.settings.database_url, org_slug) as (session, org):
+        try:
+            new = create_user(session, email, name, password)
+        except ActionRefused as exc:
+            raise click.ClickException(f"{exc.field}: {exc.message}") from None
+        add_member(session, org.id, new, Role(role))
+        session.commit()
+        click.echo(f"created {new.email} as {role} in {org.slug}")
 
 
 @main.group()
@@ -240,16 +253,9 @@ def report_recidivism(env: Env, org_slug: str, fmt: str, on: Any) -> None:
     from core.services import outcomes
 
     day = on.date() if on is not None else date.today()
-    engine = make_engine(env.settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            organisation = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
-            if organisation is None:
-                raise click.ClickException(f"no organisation {org_slug!r}")
-            modules = outcomes.enabled_modules(session, organisation.id, set(env.registry.modules) - env.registry.always_on)
-            result = outcomes.recidivism(session, organisation, modules, day)
-    finally:
-        engine.dispose()
+    with organisation_session(env.settings.database_url, org_slug) as (session, organisation):
+        modules = outcomes.enabled_modules(session, organisation.id, set(env.registry.modules) - env.registry.always_on)
+        result = outcomes.recidivism(session, organisation, modules, day)
     rows = [row.as_dict() for row in result.rows]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -274,6 +280,66 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.1%}"
     return str(value)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring in persons and cases from CSV or Excel files (docs/import.md): persons first."""
+
+
+def _import_command(kind: str) -> click.Command:
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--org", "org_slug", required=True, help="Short name of the organisation.")
+    @click.option("--dry-run", is_flag=True, help="Only check the file and list its bad rows; write nothing.")
+    @pass_env
+    def command(env: Env, file: Path, org_slug: str, dry_run: bool) -> None:
+        from core.auth import enabled_modules
+        from core.services import imports
+
+        if file.stat().st_size > imports.MAX_BYTES:
+            raise click.ClickException(f"{file.name}: larger than {imports.MAX_BYTES // (1024 * 1024)} MB; split it into smaller files")
+        content = file.read_bytes()
+        with organisation_session(env.settings.database_url, org_slug) as (session, organisation):
+            today = date.today()
+            try:
+                checked = imports.check(session, organisation.id, kind, content, today)
+            except ActionRefused as exc:
+                raise click.ClickException(f"{file.name}: {exc.message}") from None
+            for error in checked.errors:
+                click.echo(f"row {error.row}, {error.column}: {error.message}")
+            if checked.errors:
+                click.secho(f"{checked.rows_bad} of {checked.rows_total} rows cannot be imported; nothing was imported", fg="red", err=True)
+                sys.exit(1)
+            if checked.ignored_columns:
+                click.echo(f"columns ignored: {', '.join(checked.ignored_columns)}", err=True)
+            if dry_run:
+                click.echo(f"{checked.rows_total} {kind} ready to import (dry run: nothing written)")
+                return
+            hooks = env.registry.hooks_for(enabled_modules(session, organisation.id))
+            with click.progressbar(length=checked.rows_total, label=f"importing {kind}", file=sys.stderr) as bar:
+                done = 0
+
+                def progress(written: int, total: int) -> None:
+                    nonlocal done
+                    bar.update(written - done)
+                    done = written
+
+                try:
+                    batch = imports.record_batch(session, organisation.id, None, file.name, content, checked)
+                    batch_id = batch.id
+                    count = imports.run(session, organisation.id, batch, hooks=hooks, user_id=None, today=today, progress=progress)
+                except ActionRefused as exc:
+                    session.rollback()
+                    raise click.ClickException(exc.message) from None
+            session.commit()
+        click.echo(f"imported {count} {kind} into {org_slug} (import {batch_id})")
+
+    command.__doc__ = f"Import {kind} from a CSV or .xlsx file, all rows or none."
+    return import_group.command(kind)(command)
+
+
+import_persons = _import_command("persons")
+import_cases = _import_command("cases")
 
 
 @main.command("assets")

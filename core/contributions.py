@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from core.models import Role
+
+if TYPE_CHECKING:  # core.context imports the plugin machinery, which imports this module
+    from core.context import Context
 
 PROJECT = "homecoming"
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -101,4 +106,69 @@ class DashboardPanel:
     key: str
     permission: str
     render: Callable[..., str | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A figure a module reports month by month (``register_report_indicators``): a bar chart of
+    the chosen twelve months, their total, and a column of the programme dashboard's downloads.
+
+    :param key: ``<module>.<what>`` (``training.certificates``), unique; names it in downloads.
+    :param label: what is counted, for people (a message id for gettext, ``lazy_gettext``).
+    :param monthly: ``monthly(ctx, first, last)`` answers for every month from ``first`` (the
+        first day of a month) to ``last`` (the last day of the range, never after today) at once,
+        as ``{first day of a month: value}``; months left out count 0, keys outside the range are
+        ignored. Count on the day the thing happened and only ``ctx.org_id``'s rows, with one or
+        two queries for the whole range, never one per month (:func:`core.plugin_api.by_month`
+        adds up ``(day, value)`` rows grouped by day).
+    :param currency: ``None`` for a count (``int`` values); a currency code (``"USD"``) when the
+        values are amounts of money (``Decimal``) in that currency. A money indicator whose
+        months are all 0 is left off the page (an organisation that never pays in riel).
+    :param definition: one sentence saying what is counted and on which day (shown under the
+        chart and in docs).
+    :param permission: who sees it (besides ``reports.view`` for the page itself).
+    :param order: position on the page (core's own figures come first).
+    """
+
+    key: str
+    label: str
+    monthly: Callable[[Context, date, date], Mapping[date, int | Decimal]]
+    currency: str | None = None
+    definition: str = ""
+    permission: str = "reports.view"
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One row of a :class:`Breakdown`: the values of its dimensions (``None``: none recorded),
+    a currency and the amount over the whole range."""
+
+    values: tuple[str | None, ...]
+    currency: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A total over the dashboard's range split by one or more dimensions, per currency
+    (``register_report_breakdowns``): the ledger's spending by module and fund. Shown as a table
+    and, per currency, a stacked bar chart (a bar per value of the first dimension, stacked by
+    the second), and in the downloads.
+
+    :param key: ``<module>.<what>`` (``ledger.spending``).
+    :param label: the heading (a message id for gettext).
+    :param dimensions: the column headings of ``values`` (``("Module", "Fund")``).
+    :param totals: ``totals(ctx, first, last)``: the rows over the days ``first`` to ``last``
+        (inclusive), from a fixed number of queries; values are what people read (labels, codes).
+    :param definition: one sentence saying what is added up.
+    """
+
+    key: str
+    label: str
+    dimensions: tuple[str, ...]
+    totals: Callable[[Context, date, date], Sequence[BreakdownRow]]
+    definition: str = ""
+    permission: str = "reports.view"
     order: int = 100

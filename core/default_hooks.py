@@ -104,6 +104,9 @@ def register_permissions() -> list[Permission]:
         Permission("reports.view", _l("See the reports"), REPORTS),
         Permission("admin.modules", _l("Enable and disable modules"), frozenset({Role.admin})),
         Permission("admin.staff", _l("Manage staff and roles"), frozenset({Role.admin})),
+        Permission("admin.settings", _l("Change the organisation's settings (follow-up policy)"), frozenset({Role.admin})),
+        Permission("data.import", _l("Import persons and cases from files"), frozenset({Role.admin})),
+        Permission("data.export", _l("Download lists as CSV or Excel"), REPORTS),
         Permission("account", _l("Use one's own account"), EVERYONE),
     ]
 
@@ -113,6 +116,7 @@ def register_event_kinds() -> list[EventKind]:
     return [
         EventKind("core.case_opened", _l("Case opened"), "◆"),
         EventKind("core.status_changed", _l("Status changed"), "➜"),
+        EventKind("core.goal_changed", _l("Release plan"), "◎"),
         EventKind("core.note", _l("Note"), "✎", manual=True),
         EventKind("core.family_contact", _l("Family contact"), "☎", FamilyContactPayload, manual=True),
         EventKind("core.follow_up_visit", _l("Follow-up visit"), "✓", FollowUpVisitPayload, manual=True),
@@ -126,7 +130,10 @@ def register_menu_items() -> list[MenuItem]:
     return [
         MenuItem(_l("Dashboard"), "/", "dashboard.view", order=0),
         MenuItem(_l("Cases"), "/cases", "cases.view", order=10),
+        MenuItem(_l("Releases"), "/releases", "cases.view", order=12),
+        MenuItem(_l("Follow-ups"), "/follow-ups", "cases.view", order=15),
         MenuItem(_l("Persons"), "/persons", "persons.view", order=20),
-        MenuItem(_l("Reports"), "/reports/recidivism", "reports.view", order=800),
+        MenuItem(_l("Reports"), "/reports", "reports.view", order=800),
+        MenuItem(_l("Import"), "/imports", "data.import", order=850),
         MenuItem(_l("Administration"), "/admin", "admin.modules", order=900),
     ]

@@ -59,6 +59,9 @@ ORGS = [
     ("fresh-start", "Fresh Start Reintegration", None, 200),
     ("beyond-bars", "Beyond Bars Cambodia", ["training", "family_visits"], 120),
 ]
+# Follow-up policies (docs/follow_up.md): Beyond Bars visits monthly for six months, as This Life
+# Beyond Bars does; Fresh Start keeps the default, every 90 days for 36 months.
+POLICIES = {"beyond-bars": (1, "months", 6, 30)}
 STAFF = [
     (Role.admin, "Sokun Admin"),
     (Role.case_manager, "Dara Case Manager"),
@@ -93,6 +96,9 @@ def load_demo(
     for slug, name, modules, n_persons in ORGS:
         enabled = sorted(registry.modules) if modules is None else [m for m in modules if m in registry.modules]
         org = create_organisation(session, slug, name, enabled)
+        if slug in POLICIES:
+            (org.follow_up_interval, org.follow_up_interval_unit, org.follow_up_duration_months,
+             org.follow_up_escalate_days) = POLICIES[slug]
         staff: dict[str, User] = {}
         managers: list[User] = []
         seen: set[str] = set()
@@ -106,6 +112,12 @@ def load_demo(
             if role is Role.case_manager:
                 managers.append(user)
             logins.append((slug, role.value, email))
+        # The first case manager's overdue visits escalate to the programme officer; the other's,
+        # with no supervisor set, to the administrators.
+        session.flush()
+        first = session.get(Membership, (managers[0].id, org.id))
+        assert first is not None
+        first.supervisor_id = staff[Role.programme_officer.value].id
         cases = _persons_and_cases(session, org.id, n_persons, managers, rng, today, progress, slug)
         registry.hooks_for(enabled).load_demo_data(
             session=session, organisation=org, cases=cases, staff=staff, today=today,
@@ -228,6 +240,26 @@ def _goal_text(area: GoalArea) -> str:
     }[area]
 
 
+def _visit_outcomes(rng: random.Random) -> dict[str, Any]:
+    """What a follow-up visit saw (docs/outcomes.md): always the place and wellbeing, mostly work,
+    housing and family, sometimes the monthly income (whole riel or dollars and cents, as text
+    like the form sends it: the payload is JSON, never a float)."""
+    payload: dict[str, Any] = {
+        "place": rng.choice(["home", "workplace"]),
+        "wellbeing": rng.choice(["good", "fair", "poor"]),
+        "work": rng.choice(["employed", "own_business", "own_business", "looking", "not_working"]),
+    }
+    if rng.random() < 0.8:
+        payload["housing"] = rng.choice(["family_home", "family_home", "own_home", "rented", "shelter"])
+        payload["family"] = rng.choice(["living_with_family", "living_with_family", "in_contact", "strained", "no_contact"])
+    if payload["work"] in ("employed", "own_business") and rng.random() < 0.6:
+        if rng.random() < 0.5:
+            payload.update(monthly_income=str(rng.randrange(60, 250)) + ".00", income_currency="USD")
+        else:
+            payload.update(monthly_income=str(rng.randrange(250, 1000) * 1000), income_currency="KHR")
+    return payload
+
+
 def _timeline(session: Session, case: Case, manager: User, rng: random.Random, today: date) -> None:
     def add(kind: str, on: date, summary: str = "", payload: dict[str, Any] | None = None) -> None:
         session.add(Event(org_id=case.org_id, case_id=case.id, kind=kind, occurred_on=min(on, today), recorded_by_id=manager.id, summary=summary, payload=payload or {}))
@@ -257,7 +289,7 @@ def _timeline(session: Session, case: Case, manager: User, rng: random.Random, t
             day += timedelta(days=rng.choice([30, 60, 85, 90, 120]))
             if day >= last:
                 break
-            add("core.follow_up_visit", day, rng.choice(NOTES), {"place": rng.choice(["home", "workplace"]), "wellbeing": rng.choice(["good", "fair", "poor"]), "work": rng.choice(["employed", "own_business", "own_business", "looking", "not_working"])})
+            add("core.follow_up_visit", day, rng.choice(NOTES), _visit_outcomes(rng))
         if case.status in (CaseStatus.follow_up, CaseStatus.closed):
             add("core.status_changed", case.actual_release + timedelta(days=14), "", {"from": "released", "to": "follow_up"})
     if case.status is CaseStatus.closed and case.closed_on:

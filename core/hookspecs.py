@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # hook specs are never resolved at run time by Litestar
 
     from core.context import Context
     from core.models import Case, Event, Organisation, User
-    from core.contributions import CaseTab, DashboardPanel, EventKind, MenuItem, Module, Permission
+    from core.contributions import Breakdown, CaseTab, DashboardPanel, EventKind, Indicator, MenuItem, Module, Permission
 
 hookspec = pluggy.HookspecMarker("homecoming")
 
@@ -117,6 +117,41 @@ def register_dashboard_panels(organisation: Organisation) -> list[DashboardPanel
     :return: a list of :class:`~core.plugin_api.DashboardPanel`.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_report_indicators(organisation: Organisation) -> list[Indicator]:
+    """Figures the module reports month by month on the programme dashboard
+    (``/reports/programme``) and in its CSV and Excel downloads. *Per organisation.*
+
+    Called for each view of the dashboard; the indicators of a module the organisation has not
+    enabled never appear. Each indicator's ``monthly(ctx, first, last)`` is then called once for
+    the whole range of months shown, so it must answer every month with one or two queries
+    (grouped by day, added up by month with :func:`core.plugin_api.by_month`), never one query
+    per month.
+
+    :param organisation: the organisation the dashboard is shown for.
+    :return: a list of :class:`~core.plugin_api.Indicator`, keys ``<module>.<what>``; core shows
+        those whose permission the user holds, ordered by ``order``.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_report_breakdowns(organisation: Organisation) -> list[Breakdown]:
+    """Totals over the programme dashboard's range split by dimensions, per currency (the
+    ledger's spending by module and fund). *Per organisation.*
+
+    Called for each view of the dashboard; each breakdown's ``totals(ctx, first, last)`` is then
+    called once for the range, and must answer with a fixed number of queries.
+
+    :param organisation: the organisation the dashboard is shown for.
+    :return: a list of :class:`~core.plugin_api.Breakdown`; core shows those whose permission the
+        user holds, ordered by ``order``.
+
+    .. versionadded:: 0.2
     """
 
 

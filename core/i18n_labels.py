@@ -50,10 +50,10 @@ LABELS: dict[str, str] = {
     "other": N_("Other"),  # also Sex.other and the "other" way of a family contact
     # GoalArea
     "housing": N_("Housing"),
-    "work": N_("Work"),
+    "work": N_("Work and income"),
     "family": N_("Family"),
     "health": N_("Health"),
-    "documents": N_("Documents"),
+    "documents": N_("Identity documents"),
     "education": N_("Education"),
     # GoalState
     "not_started": N_("Not started"),

@@ -43,9 +43,12 @@ from core.context import Context
 from core.contributions import (
     ALL_ROLES,
     PROJECT,
+    Breakdown,
+    BreakdownRow,
     CaseTab,
     DashboardPanel,
     EventKind,
+    Indicator,
     MenuItem,
     Module,
     Permission,
@@ -60,6 +63,7 @@ from core.services.attachments import attachment_content, get_attachment, save_a
 from core.services.cases import get_case
 from core.services.events import record_event
 from core.services.persons import family_of, get_person
+from core.services.programme import by_month
 from core.validation import parse
 from core.web.deps import Ctx, Db
 from core.web.forms import Form, MultipartForm
@@ -72,6 +76,8 @@ __all__ = [
     "ActionRefused",
     "Attachment",
     "Base",
+    "Breakdown",
+    "BreakdownRow",
     "Case",
     "CaseStatus",
     "CaseTab",
@@ -81,6 +87,7 @@ __all__ = [
     "Db",
     "Event",
     "EventKind",
+    "Indicator",
     "Form",
     "InvalidInput",
     "MenuItem",
@@ -98,6 +105,7 @@ __all__ = [
     "User",
     "act",
     "attachment_content",
+    "by_month",
     "family_of",
     "format_date",
     "format_money",

@@ -12,7 +12,7 @@ from typing import Any
 import pluggy
 
 from core import default_hooks, hookspecs
-from core.contributions import PROJECT, CaseTab, DashboardPanel, EventKind, MenuItem, Module, Permission
+from core.contributions import PROJECT, Breakdown, CaseTab, DashboardPanel, EventKind, Indicator, MenuItem, Module, Permission
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,14 @@ class OrgHooks:
     def dashboard_panels(self, organisation: Any) -> list[DashboardPanel]:
         panels = _flatten(self._caller("register_dashboard_panels")(organisation=organisation))
         return sorted(panels, key=lambda p: (p.order, p.key))
+
+    def report_indicators(self, organisation: Any) -> list[Indicator]:
+        indicators = _flatten(self._caller("register_report_indicators")(organisation=organisation))
+        return sorted(indicators, key=lambda i: (i.order, i.key))
+
+    def report_breakdowns(self, organisation: Any) -> list[Breakdown]:
+        breakdowns = _flatten(self._caller("register_report_breakdowns")(organisation=organisation))
+        return sorted(breakdowns, key=lambda b: (b.order, b.key))
 
     def on_event_recorded(self, session: Any, event: Any, case: Any) -> None:
         self._caller("on_event_recorded")(session=session, event=event, case=case)

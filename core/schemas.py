@@ -7,7 +7,7 @@ Validation messages are written in English as gettext message ids; the web layer
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -103,10 +103,28 @@ class EventIn(_Input):
         return value
 
 
+class FollowUpPolicyIn(_Input):
+    """The follow-up policy form (the ranges are checked by
+    :func:`core.services.followups.set_policy`, which knows the unit)."""
+
+    follow_up_interval: int = Field(title="Visit every")
+    follow_up_interval_unit: Literal["days", "months"] = Field(title="Unit")
+    follow_up_duration_months: int = Field(title="Follow-up lasts (months)")
+    follow_up_escalate_days: int = Field(title="Escalate after (days overdue)")
+
+
 class GoalIn(_Input):
     area: str = Field(title="Area")
     description: Name = Field(title="Goal")
     state: str = Field("not_started", title="State")
+    next_step: Text | None = Field(None, title="Next step")
+
+
+class GoalUpdateIn(_Input):
+    """A goal's progress: its wording, state and next step (its area stays)."""
+
+    description: Name = Field(title="Goal")
+    state: str = Field(title="State")
     next_step: Text | None = Field(None, title="Next step")
 
 
@@ -162,6 +180,37 @@ class EventOut(BaseModel):
     payload: dict[str, object]
     recorded_by_id: int | None
     corrects_id: int | None
+
+
+class GoalOut(BaseModel):
+    """A goal of a case's release plan."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    area: str
+    description: str
+    state: str
+    next_step: str | None
+
+
+class PlanAreaOut(BaseModel):
+    """One area of a release plan: ``state`` is the least advanced goal's (``none``: no goal)."""
+
+    area: str
+    state: str
+    done: bool
+
+
+class ReadinessOut(BaseModel):
+    """A case due for release (or whose expected date passed) and its plan by area."""
+
+    case_id: int
+    person_name: str
+    expected_release: date
+    days_left: int
+    areas: list[PlanAreaOut]
+    open_goals: list[dict[str, str]]
 
 
 T = TypeVar("T")

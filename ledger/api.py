@@ -39,7 +39,7 @@ from ledger.posting import (
     reverse,
 )
 from ledger.rates import Converter, rate_on
-from ledger.reports import balances, trial_balance
+from ledger.reports import Spending, balances, spending, trial_balance
 
 __all__ = [
     "Account",
@@ -53,6 +53,7 @@ __all__ = [
     "Leg",
     "Posting",
     "Price",
+    "Spending",
     "amount_input",
     "attach_document",
     "balances",
@@ -76,6 +77,7 @@ __all__ = [
     "record_price",
     "require_available",
     "reverse",
+    "spending",
     "to_minor",
     "trial_balance",
 ]

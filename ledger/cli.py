@@ -7,22 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 
-from core.db import make_engine, make_session_factory
+from core.cli import organisation_session
 from core.models import Organisation
 
 
 def _with_org(obj: Any, slug: str, work: Any) -> Any:
-    engine = make_engine(obj.settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            org = session.scalar(select(Organisation).where(Organisation.slug == slug))
-            if org is None:
-                raise click.ClickException(f"no organisation {slug!r}")
-            return work(session, org)
-    finally:
-        engine.dispose()
+    with organisation_session(obj.settings.database_url, slug) as (session, org):
+        return work(session, org)
 
 
 @click.group("ledger")

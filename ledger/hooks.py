@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from core.plugin_api import Case, CaseTab, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import Breakdown, BreakdownRow, Case, CaseTab, Context, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 
 HERE = Path(__file__).parent
@@ -46,6 +46,31 @@ def register_permissions() -> list[Permission]:
     return [
         Permission(VIEW, _l("See the ledger and its audit reports"), frozenset({Role.admin, Role.finance, Role.auditor})),
         Permission(POST, _l("Record and reverse ledger entries, close periods"), frozenset({Role.admin, Role.finance})),
+    ]
+
+
+def spending_rows(ctx: Context, first: date, last: date) -> list[BreakdownRow]:
+    """:func:`ledger.reports.spending` as the dashboard's rows: the module's label (the raw
+    ``plugin`` metadata when no loaded module has that name) and the fund's code."""
+    from ledger.reports import spending
+
+    def module_label(name: str | None) -> str | None:
+        loaded = ctx.registry.modules.get(name or "")
+        return str(loaded.module.label) if loaded is not None else name
+
+    return [BreakdownRow((module_label(r.plugin), r.fund), r.currency, r.amount) for r in spending(ctx.session, ctx.org_id, first, last)]
+
+
+@hookimpl
+def register_report_breakdowns() -> list[Breakdown]:
+    return [
+        Breakdown(
+            "ledger.spending", _l("Spending by module and fund"), (_l("Module"), _l("Fund")), spending_rows,
+            definition=_l("The expense accounts of the general book: what was paid out in the months shown, by the module that "
+                          "recorded it and the donor fund it was charged to, in the currency it was paid in. A reversal nets out "
+                          "the entry it reverses."),
+            order=10,
+        )
     ]
 
 

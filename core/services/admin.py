@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.auth import hash_password
 from core.context import Context
@@ -45,6 +45,31 @@ def staff(ctx: Context) -> list[tuple[User, Role]]:
         .order_by(User.name)
     ).all()
     return [(user, Role(role)) for user, role in rows]
+
+
+def supervisors(ctx: Context) -> dict[int, int]:
+    """``{staff member: their supervisor}`` for the staff members of this organisation who have one."""
+    rows = ctx.session.execute(
+        select(Membership.user_id, Membership.supervisor_id).where(
+            Membership.org_id == ctx.org_id, Membership.supervisor_id.is_not(None)
+        )
+    ).all()
+    return {user_id: supervisor_id for user_id, supervisor_id in rows}
+
+
+def set_supervisor(ctx: Context, user_id: int, supervisor_id: int | None) -> None:
+    """Who a staff member's overdue follow-ups escalate to (docs/follow_up.md): another staff
+    member of this organisation, or ``None`` for the organisation's administrators."""
+    membership = ctx.session.get(Membership, (user_id, ctx.org_id))
+    if membership is None:
+        raise ActionRefused(_("This person is not on the staff of this organisation."), "user_id")
+    if supervisor_id is not None:
+        if supervisor_id == user_id:
+            raise ActionRefused(_("A staff member cannot be their own supervisor."), "supervisor_id")
+        if ctx.session.get(Membership, (supervisor_id, ctx.org_id)) is None:
+            raise ActionRefused(_("Choose a staff member of this organisation."), "supervisor_id")
+    membership.supervisor_id = supervisor_id
+    ctx.session.flush()
 
 
 def create_user(session: Session, email: str, name: str, password: str, locale: str | None = None) -> User:
@@ -111,6 +136,12 @@ def remove_member(ctx: Context, user_id: int) -> None:
         raise ActionRefused(_("This person is not on the staff of this organisation."), "user_id")
     if membership.role == Role.admin and _admin_count(ctx) <= 1:
         raise ActionRefused(_("An organisation needs at least one administrator."), "role")
+    # Those they supervised escalate to the administrators again.
+    ctx.session.execute(
+        update(Membership)
+        .where(Membership.org_id == ctx.org_id, Membership.supervisor_id == user_id)
+        .values(supervisor_id=None)
+    )
     ctx.session.delete(membership)
     ctx.session.flush()
 

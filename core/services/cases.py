@@ -9,7 +9,7 @@ from core.context import Context
 from core.errors import ActionRefused, RecordNotFound
 from core.i18n import gettext as _
 from core.models import STATUS_ORDER, Case, CaseGoal, CaseStatus, CloseReason, GoalArea, GoalState, Membership, Person, User
-from core.schemas import CaseEditIn, CaseIn, GoalIn, StatusChangeIn
+from core.schemas import CaseEditIn, CaseIn, GoalIn, GoalUpdateIn, StatusChangeIn
 from core.services import events
 from core.services.columns import check_lengths
 from core.services.persons import get_person
@@ -230,7 +230,12 @@ def goals(ctx: Context, case: Case) -> list[CaseGoal]:
     )
 
 
+GOAL_CHANGED = "core.goal_changed"
+"""The timeline event written when a goal of the release plan is added or changes state."""
+
+
 def add_goal(ctx: Context, case: Case, data: GoalIn) -> CaseGoal:
+    """Add a goal to the release plan; the timeline records it (``core.goal_changed``)."""
     if data.area not in GoalArea.__members__:
         raise ActionRefused(_("Choose one of the options."), "area")
     if data.state not in GoalState.__members__:
@@ -238,7 +243,38 @@ def add_goal(ctx: Context, case: Case, data: GoalIn) -> CaseGoal:
     goal = CaseGoal(org_id=ctx.org_id, case_id=case.id, **data.model_dump())
     ctx.session.add(goal)
     ctx.session.flush()
+    _goal_event(ctx, case, goal, None)
     return goal
+
+
+def get_goal(ctx: Context, case: Case, goal_id: int) -> CaseGoal:
+    """The goal of this case's plan, or :class:`RecordNotFound`."""
+    goal = ctx.session.scalar(
+        select(CaseGoal).where(CaseGoal.id == goal_id, CaseGoal.case_id == case.id, CaseGoal.org_id == ctx.org_id)
+    )
+    if goal is None:
+        raise RecordNotFound
+    return goal
+
+
+def update_goal(ctx: Context, case: Case, goal: CaseGoal, data: GoalUpdateIn) -> CaseGoal:
+    """Change a goal's wording, state or next step; a change of state goes on the timeline."""
+    if data.state not in GoalState.__members__:
+        raise ActionRefused(_("Choose one of the options."), "state")
+    old_state = GoalState(goal.state)
+    for name, value in data.model_dump().items():
+        setattr(goal, name, value)
+    ctx.session.flush()
+    if GoalState(data.state) is not old_state:
+        _goal_event(ctx, case, goal, old_state)
+    return goal
+
+
+def _goal_event(ctx: Context, case: Case, goal: CaseGoal, old_state: GoalState | None) -> None:
+    payload = {"goal_id": goal.id, "area": GoalArea(goal.area).value, "to": GoalState(goal.state).value}
+    if old_state is not None:
+        payload["from"] = old_state.value
+    events.record_event(ctx, case, GOAL_CHANGED, ctx.today, summary=goal.description, payload=payload, system=True)
 
 
 def status_label(status: CaseStatus | str) -> str:

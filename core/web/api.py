@@ -18,12 +18,15 @@ from sqlalchemy import select
 from core import auth
 from core.auth import PUBLIC
 from core.models import Case, Organisation
-from core.schemas import CaseIn, CaseOut, EventIn, EventOut, Page, PersonIn, PersonOut, TokenIn
-from core.services import cases, events, persons
+from core.schemas import (
+    CaseIn, CaseOut, EventIn, EventOut, GoalIn, GoalOut, GoalUpdateIn, Page, PersonIn, PersonOut, PlanAreaOut, ReadinessOut, TokenIn,
+)
+from core.services import cases, events, persons, readiness
 from core.web.deps import Ctx, Db
 
 get = partial(litestar.get, sync_to_thread=True)
 post = partial(litestar.post, sync_to_thread=True)
+put = partial(litestar.put, sync_to_thread=True)
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0)]
 
@@ -105,9 +108,48 @@ def create_event(ctx: Ctx, case_id: FromPath[int], data: Annotated[EventIn, Body
     return EventOut.model_validate(event)
 
 
+@get("/cases/{case_id:int}/goals", opt={"permission": "cases.view"})
+def list_goals(ctx: Ctx, case_id: FromPath[int]) -> list[GoalOut]:
+    """The goals of the case's release plan, by area (docs/release_plan.md)."""
+    return [GoalOut.model_validate(g) for g in cases.goals(ctx, cases.get_case(ctx, case_id))]
+
+
+@post("/cases/{case_id:int}/goals", opt={"permission": "cases.edit"}, status_code=201)
+def create_goal(ctx: Ctx, case_id: FromPath[int], data: Annotated[GoalIn, Body()]) -> GoalOut:
+    goal = cases.add_goal(ctx, cases.get_case(ctx, case_id), data)
+    ctx.session.commit()
+    return GoalOut.model_validate(goal)
+
+
+@put("/cases/{case_id:int}/goals/{goal_id:int}", opt={"permission": "cases.edit"})
+def update_goal(ctx: Ctx, case_id: FromPath[int], goal_id: FromPath[int], data: Annotated[GoalUpdateIn, Body()]) -> GoalOut:
+    """Replace a goal's description, state and next step (a change of state goes on the timeline)."""
+    case = cases.get_case(ctx, case_id)
+    goal = cases.update_goal(ctx, case, cases.get_goal(ctx, case, goal_id), data)
+    ctx.session.commit()
+    return GoalOut.model_validate(goal)
+
+
+@get("/releases", opt={"permission": "cases.view"})
+def list_releases(ctx: Ctx, days: Annotated[int, QueryParameter(ge=1, le=366)] = 90, case_manager: FromQuery[int | None] = None) -> list[ReadinessOut]:
+    """Cases still inside whose expected release is in the next ``days`` days (or passed without a
+    release), soonest first, with their plan's areas and open goals."""
+    return [
+        ReadinessOut(
+            case_id=r.case_id, person_name=r.person_name, expected_release=r.expected_release, days_left=r.days_left,
+            areas=[PlanAreaOut(area=a.area.value, state=a.state, done=a.done) for a in r.areas],
+            open_goals=[{"area": area.value, "description": text} for area, text in r.open_goals],
+        )
+        for r in readiness.releases(ctx, days, case_manager)
+    ]
+
+
 router = Router(
     path="/api",
-    route_handlers=[create_token, list_persons, create_person, get_person, list_cases, create_case, get_case, list_events, create_event],
+    route_handlers=[
+        create_token, list_persons, create_person, get_person, list_cases, create_case, get_case, list_events, create_event,
+        list_goals, create_goal, update_goal, list_releases,
+    ],
     tags=["api"],
 )
 

@@ -22,12 +22,18 @@ from core.errors import ActionRefused, RecordNotFound
 from core.i18n import LOCALES
 from core.i18n import gettext as _
 from core.models import CaseStatus, CloseReason, GoalArea, GoalState, Relation, Role, Sex, User
-from core.schemas import CaseEditIn, CaseIn, EventIn, GoalIn, PersonIn, PersonLinkIn, StatusChangeIn
-from core.services import admin, cases, dashboard, events, persons
+from core.schemas import CaseEditIn, CaseIn, EventIn, FollowUpPolicyIn, GoalIn, GoalUpdateIn, PersonIn, PersonLinkIn, StatusChangeIn
+from core.services import admin, cases, dashboard, events, exports, persons, readiness
+from core.services import followups
 from core.validation import parse
 from core.web.forms import Form, fields_of, option_label, split_payload
 from core.web.deps import Ctx, Db
+from core.web.readiness import ROUTES as READINESS_ROUTES
+from core.web.followups import ROUTES as FOLLOW_UP_ROUTES
+from core.web.programme import ROUTES as PROGRAMME_ROUTES
+from core.web.imports import ROUTES as IMPORT_ROUTES
 from core.web.reports import ROUTES as REPORT_ROUTES
+from core.web.tables import table_download
 from core.web.rendering import act, render, see_other
 
 get = partial(litestar.get, sync_to_thread=True)
@@ -130,8 +136,10 @@ def dashboard_page(ctx: Ctx) -> Template:
         mine=mine,
         counts=dashboard.status_counts(ctx, mine),
         my_cases=dashboard.caseload(ctx, ctx.user.id) if mine else [],
-        releases=dashboard.releases_due(ctx, 90, mine),
+        releases=readiness.by_window(readiness.releases(ctx, 90, mine)),
+        windows=readiness.WINDOWS,
         follow_ups=dashboard.follow_ups_due(ctx, mine),
+        escalated=followups.escalated_to_me(ctx),
         panels=rendered,
         statuses=list(CaseStatus),
     )
@@ -144,10 +152,27 @@ def dashboard_page(ctx: Ctx) -> Template:
 def person_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     page = max(page, 1)
     rows, has_more = persons.search_persons(ctx, q, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    context = {"rows": rows, "q": q, "page": page, "has_more": has_more, "query": urlencode({"q": q})}
+    context = {"rows": rows, "q": q, "page": page, "has_more": has_more, "query": urlencode({"q": q}), "can_export": ctx.user.can("data.export")}
     if request.htmx:  # type: ignore[attr-defined]
         return Template("persons/_rows.html", context=context)
     return render(ctx, "persons/list.html", **context)
+
+
+def _person_download(ctx: Context, q: str, fmt: str) -> Response[Any]:
+    """Every person the list shows for ``q`` (not just one page), as CSV or Excel, with the
+    columns of an import (docs/import.md)."""
+    header, rows = exports.person_table(ctx, q)
+    return table_download(f"persons-{ctx.user.org_slug}", header, rows, fmt)
+
+
+@get("/persons.csv", opt={"permission": "data.export"})
+def person_csv(ctx: Ctx, q: FromQuery[str] = "") -> Response[Any]:
+    return _person_download(ctx, q, "csv")
+
+
+@get("/persons.xlsx", opt={"permission": "data.export"})
+def person_xlsx(ctx: Ctx, q: FromQuery[str] = "") -> Response[Any]:
+    return _person_download(ctx, q, "xlsx")
 
 
 def _person_form(ctx: Context, person: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -242,6 +267,7 @@ def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "",
         "cap": cases.COUNT_CAP,
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
+        "can_export": ctx.user.can("data.export"),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return Template("cases/_rows.html", context=context)
@@ -253,6 +279,23 @@ def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "",
         prisons=cases.prisons(ctx),
         **context,
     )
+
+
+def _case_download(ctx: Context, q: str, status: str, case_manager: str, prison: str, fmt: str) -> Response[Any]:
+    """Every case the list shows for these filters, as CSV or Excel, with the columns of an import."""
+    manager_id = int(case_manager) if case_manager.strip().isdigit() else None
+    header, rows = exports.case_table(ctx, q, status or None, manager_id, prison or None)
+    return table_download(f"cases-{ctx.user.org_slug}", header, rows, fmt)
+
+
+@get("/cases.csv", opt={"permission": "data.export"})
+def case_csv(ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str] = "", case_manager: FromQuery[str] = "", prison: FromQuery[str] = "") -> Response[Any]:
+    return _case_download(ctx, q, status, case_manager, prison, "csv")
+
+
+@get("/cases.xlsx", opt={"permission": "data.export"})
+def case_xlsx(ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str] = "", case_manager: FromQuery[str] = "", prison: FromQuery[str] = "") -> Response[Any]:
+    return _case_download(ctx, q, status, case_manager, prison, "xlsx")
 
 
 def _case_form(ctx: Context, case: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -290,13 +333,18 @@ def _case_page(ctx: Context, case: Any, status_code: int = 200, **extra: Any) ->
     kind = extra.pop("kind", None)
     errors = extra.pop("errors", {})
     page = max(extra.pop("page", 1), 1)
+    editing_goal = extra.pop("editing_goal", None)
     rows, has_more = events.timeline(ctx, case, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    goals = cases.goals(ctx, case)
     return render(
         ctx,
         "cases/detail.html",
         status_code,
         case=case,
-        goals=cases.goals(ctx, case),
+        goals=goals,
+        plan=readiness.plan_areas(goals),
+        editing_goal=editing_goal,
+        edit_goal_errors=_sub_errors(errors, f"goal-{editing_goal}.") if editing_goal else {},
         timeline=rows,
         has_more=has_more,
         page=page,
@@ -399,10 +447,20 @@ def goal_create(ctx: Ctx, case_id: FromPath[int], data: Form) -> Response[Any]:
                lambda errors: _case_page(ctx, case, 422, errors={f"goal.{k}": v for k, v in errors.items()}, values=data))
 
 
+@post("/cases/{case_id:int}/goals/{goal_id:int}", opt={"permission": "cases.edit"})
+def goal_update(ctx: Ctx, case_id: FromPath[int], goal_id: FromPath[int], data: Form) -> Response[Any]:
+    """Change a goal's state, wording or next step (the form under each goal of the plan)."""
+    case = cases.get_case(ctx, case_id)
+    goal = cases.get_goal(ctx, case, goal_id)
+    return act(ctx, lambda: cases.update_goal(ctx, case, goal, parse(GoalUpdateIn, data)), f"/cases/{case.id}#goal-{goal.id}",
+               lambda errors: _case_page(ctx, case, 422, errors={f"goal-{goal.id}.{k}": v for k, v in errors.items()}, values=data, editing_goal=goal.id))
+
+
 # --- administration ----------------------------------------------------------------------------
 
 
-def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> Template:
+def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, policy: dict[str, Any] | None = None) -> Template:
+    org = ctx.organisation
     return render(
         ctx,
         "admin/index.html",
@@ -411,6 +469,9 @@ def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | N
         modules=ctx.registry.modules,
         failures=ctx.registry.failures,
         staff=admin.staff(ctx),
+        supervisors=admin.supervisors(ctx),
+        policy=policy or {c: getattr(org, c) for c in FollowUpPolicyIn.model_fields},
+        units=[("days", _("days")), ("months", _("months"))],
         roles=_choices(Role),
         errors=errors or {},
         values=values or {},
@@ -448,6 +509,23 @@ def admin_change_role(ctx: Ctx, user_id: FromPath[int], data: Form) -> Response[
     return act(ctx, lambda: admin.change_role(ctx, user_id, role), "/admin#staff", lambda errors: _admin_page(ctx, 422, errors))
 
 
+@post("/admin/follow-up-policy", opt={"permission": "admin.settings"})
+def admin_follow_up_policy(ctx: Ctx, data: Form) -> Response[Any]:
+    """The follow-up policy: interval, duration and escalation threshold (docs/follow_up.md)."""
+    return act(ctx, lambda: followups.set_policy(ctx, parse(FollowUpPolicyIn, data)), "/admin#follow-up-policy",
+               lambda errors: _admin_page(ctx, 422, errors, policy=data))
+
+
+@post("/admin/staff/{user_id:int}/supervisor", opt={"permission": "admin.staff"})
+def admin_set_supervisor(ctx: Ctx, user_id: FromPath[int], data: Form) -> Response[Any]:
+    """Who this staff member's overdue follow-ups escalate to (blank: the administrators)."""
+    chosen = str(data.get("supervisor_id", "")).strip()
+    if chosen and not chosen.isdigit():
+        return _admin_page(ctx, 422, {"supervisor_id": _("Choose one of the options.")})
+    return act(ctx, lambda: admin.set_supervisor(ctx, user_id, int(chosen) if chosen else None), "/admin#staff",
+               lambda errors: _admin_page(ctx, 422, errors))
+
+
 @post("/admin/staff/{user_id:int}/remove", opt={"permission": "admin.staff"})
 def admin_remove_staff(ctx: Ctx, user_id: FromPath[int]) -> Response[Any]:
     return act(ctx, lambda: admin.remove_member(ctx, user_id), "/admin#staff", lambda errors: _admin_page(ctx, 422, errors))
@@ -461,6 +539,8 @@ ROUTES = [
     switch_organisation,
     dashboard_page,
     person_list,
+    person_csv,
+    person_xlsx,
     person_new,
     person_create,
     person_detail,
@@ -469,6 +549,8 @@ ROUTES = [
     person_lookup,
     person_link,
     case_list,
+    case_csv,
+    case_xlsx,
     case_new,
     case_create,
     case_detail,
@@ -479,11 +561,18 @@ ROUTES = [
     event_new,
     event_create,
     goal_create,
+    goal_update,
     admin_page,
     admin_module,
     admin_add_staff,
     admin_change_role,
     admin_remove_staff,
+    admin_follow_up_policy,
+    admin_set_supervisor,
     *REPORT_ROUTES,
+    *IMPORT_ROUTES,
+    *PROGRAMME_ROUTES,
+    *READINESS_ROUTES,
+    *FOLLOW_UP_ROUTES,
 ]
 

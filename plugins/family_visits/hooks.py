@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 from plugins.family_visits import routes, services
 from plugins.family_visits.schemas import PlanEvent, VisitEvent
@@ -66,6 +66,14 @@ def register_case_tabs() -> list[CaseTab]:
 @hookimpl
 def register_dashboard_panels() -> list[DashboardPanel]:
     return [DashboardPanel("family_visits_due", services.VIEW, services.dashboard_panel, order=40)]
+
+
+@hookimpl
+def register_report_indicators() -> list[Indicator]:
+    return [
+        Indicator("family_visits.subsidised", _l("Family visits subsidised"), services.subsidised_by_month,
+                  definition=_l("Prison visits by family members whose subsidy was paid, by the day of the visit."), order=50),
+    ]
 
 
 @hookimpl

@@ -31,6 +31,7 @@ from core.plugin_api import (
     Person,
     Role,
     User,
+    by_month,
     family_of,
     format_date,
     format_money,
@@ -752,3 +753,16 @@ def add_demo_visits(
                                                      notes="Came again with medicine.", payment="none"))
             month = add_months(month, 1)
     session.flush()
+
+
+# --- report indicators (the programme dashboard) ---------------------------------------------------
+
+
+def subsidised_by_month(ctx: Context, first: date, last: date) -> dict[date, int]:
+    """Visits whose subsidy was paid, per month from ``first`` to ``last``, by the day of the
+    visit. One query."""
+    return by_month(ctx.session.execute(  # type: ignore[return-value]
+        select(Visit.visited_on, func.count())
+        .where(Visit.org_id == ctx.org_id, Visit.payment != "none", Visit.visited_on >= first, Visit.visited_on <= last)
+        .group_by(Visit.visited_on)
+    ).all())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 from plugins.grants import routes, services
 from plugins.grants.schemas import ApprovedEvent, MoneyEvent, MonthEvent, PlanEvent, RejectedEvent, WriteOffEvent
@@ -68,6 +68,17 @@ def register_menu_items() -> list[MenuItem]:
 @hookimpl
 def register_case_tabs() -> list[CaseTab]:
     return [CaseTab(NAME, LABEL, "/grants/cases/{case_id}/tab", services.VIEW, order=20)]
+
+
+@hookimpl
+def register_report_indicators() -> list[Indicator]:
+    paid = _l("Grant money paid out, in the grant's currency: tranches and purchases in kind, by the day they were paid.")
+    return [
+        Indicator("grants.disbursed", _l("Grants disbursed"), services.first_payments_by_month,
+                  definition=_l("Grants counted once, in the month of their first payment (a tranche or a purchase in kind)."), order=40),
+        Indicator("grants.paid_out_usd", _l("Grant money paid out (USD)"), services.paid_out_by_month("USD"), currency="USD", definition=paid, order=41),
+        Indicator("grants.paid_out_khr", _l("Grant money paid out (KHR)"), services.paid_out_by_month("KHR"), currency="KHR", definition=paid, order=42),
+    ]
 
 
 @hookimpl

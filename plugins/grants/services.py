@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Organisation, Person, RecordNotFound, User, format_date, record_event
+from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Organisation, Person, RecordNotFound, User, by_month, format_date, record_event
 from core.plugin_api import gettext as _
 from ledger.api import (
     Book,
@@ -1147,3 +1147,42 @@ def _demo_months(session: Session, grant: Grant, actor: Context, since: date, to
         ))
         if not trading:
             break
+
+
+# --- report indicators (the programme dashboard) ---------------------------------------------------
+
+PAID_OUT = ("tranche", "purchase")
+"""Movements that give the grant's money: a tranche paid, or something bought in kind."""
+
+
+def first_payments_by_month(ctx: Context, first: date, last: date) -> dict[date, int]:
+    """Grants disbursed per month from ``first`` to ``last``: each grant counted once, in the
+    month of its first payment (a tranche or a purchase in kind). One query."""
+    first_paid = (
+        select(func.min(Movement.day).label("day"))
+        .where(Movement.org_id == ctx.org_id, Movement.kind.in_(PAID_OUT))
+        .group_by(Movement.grant_id)
+        .subquery()
+    )
+    return by_month(ctx.session.execute(  # type: ignore[return-value]
+        select(first_paid.c.day, func.count()).where(first_paid.c.day >= first, first_paid.c.day <= last).group_by(first_paid.c.day)
+    ).all())
+
+
+def paid_out_by_month(currency: str) -> Callable[[Context, date, date], dict[date, Decimal]]:
+    """``monthly`` of the amount of grants paid out in ``currency`` (the grant's currency):
+    tranches and purchases in kind, by the day they were paid. One query."""
+
+    def monthly(ctx: Context, first: date, last: date) -> dict[date, Decimal]:
+        rows = ctx.session.execute(
+            select(Movement.day, func.sum(Movement.amount_minor))
+            .join(Grant, Grant.id == Movement.grant_id)
+            .where(
+                Movement.org_id == ctx.org_id, Grant.org_id == ctx.org_id, Movement.kind.in_(PAID_OUT),
+                func.coalesce(Grant.currency, "USD") == currency, Movement.day >= first, Movement.day <= last,
+            )
+            .group_by(Movement.day)
+        ).all()
+        return {month: money(int(minor), currency) for month, minor in by_month(rows).items()}
+
+    return monthly

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 from plugins.housing import routes, services
 from plugins.housing.schemas import AssessedEvent, CancelledEvent, CompletedEvent, PaymentEvent, ProgressEvent, QuoteEvent, RepairEvent
@@ -75,6 +75,14 @@ def register_case_tabs() -> list[CaseTab]:
 @hookimpl
 def register_dashboard_panels() -> list[DashboardPanel]:
     return [DashboardPanel("housing_overdue", services.VIEW, services.dashboard_panel, order=45)]
+
+
+@hookimpl
+def register_report_indicators() -> list[Indicator]:
+    return [
+        Indicator("housing.repairs_completed", _l("Housing repairs completed"), services.completed_by_month,
+                  definition=_l("Repairs of family homes completed and signed off by the family, by the day of completion."), order=60),
+    ]
 
 
 @hookimpl

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.plugin_api import (
+    by_month,
     ActionRefused,
     Attachment,
     Case,
@@ -1060,3 +1061,16 @@ def add_demo_repairs(
             complete(at(worker_user, done_on), repair, CompleteIn(completed_on=done_on, signed_by=signer.id, completion_note="The family is happy with the new roof."),
                      [(f"signoff-{repair.id}.jpg", demo_photo("Signed by the family", (250, 250, 230)))])
     session.flush()
+
+
+# --- report indicators (the programme dashboard) ---------------------------------------------------
+
+
+def completed_by_month(ctx: Context, first: date, last: date) -> dict[date, int]:
+    """Repairs completed (signed off by the family) per month from ``first`` to ``last``, by
+    the day of completion. One query."""
+    return by_month(ctx.session.execute(  # type: ignore[return-value]
+        select(Repair.completed_on, func.count())
+        .where(Repair.org_id == ctx.org_id, Repair.status == "completed", Repair.completed_on >= first, Repair.completed_on <= last)
+        .group_by(Repair.completed_on)
+    ).all())

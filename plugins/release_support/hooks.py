@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 from plugins.release_support import routes, services
 from plugins.release_support.schemas import ReversalEvent, StepEvent, SupportEvent
@@ -69,6 +69,15 @@ def register_case_tabs() -> list[CaseTab]:
 @hookimpl
 def register_dashboard_panels() -> list[DashboardPanel]:
     return [DashboardPanel("release_support_low_stock", services.VIEW, services.dashboard_panel, order=45)]
+
+
+@hookimpl
+def register_report_indicators() -> list[Indicator]:
+    return [
+        Indicator("release_support.supported", _l("People supported at release"), services.supported_by_month,
+                  definition=_l("People given support on the day of release, each counted once, in the month of their first "
+                                "release-day record that was not reversed."), order=20),
+    ]
 
 
 @hookimpl

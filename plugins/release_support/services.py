@@ -31,6 +31,7 @@ from core.plugin_api import (
     Organisation,
     RecordNotFound,
     User,
+    by_month,
     format_date,
     format_money,
     record_event,
@@ -682,3 +683,20 @@ def add_demo_support(
             tick(recorder, case, StepIn(step=step, done_on=done_on,  # type: ignore[arg-type]
                                         detail={"collected": "Case manager, with the mother", "reached_home": case.person.village or ""}.get(step, "")))
     session.flush()
+
+
+# --- report indicators (the programme dashboard) ---------------------------------------------------
+
+
+def supported_by_month(ctx: Context, first: date, last: date) -> dict[date, int]:
+    """People supported at release per month from ``first`` to ``last``: each case counted once,
+    in the month of its first release-day record that was not reversed. One query."""
+    first_given = (
+        select(func.min(ReleaseRecord.given_on).label("day"))
+        .where(ReleaseRecord.org_id == ctx.org_id, ReleaseRecord.reversal_txn_id.is_(None))
+        .group_by(ReleaseRecord.case_id)
+        .subquery()
+    )
+    return by_month(ctx.session.execute(  # type: ignore[return-value]
+        select(first_given.c.day, func.count()).where(first_given.c.day >= first, first_given.c.day <= last).group_by(first_given.c.day)
+    ).all())

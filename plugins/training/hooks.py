@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, EventKind, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import ALL_ROLES, Case, CaseTab, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
 from core.plugin_api import lazy_gettext as _l
 from plugins.training import routes, services
 from plugins.training.schemas import CertifiedEvent, CompletedEvent, DroppedOutEvent, EnrolledEvent
@@ -60,6 +60,14 @@ def register_menu_items() -> list[MenuItem]:
 @hookimpl
 def register_case_tabs() -> list[CaseTab]:
     return [CaseTab(NAME, LABEL, "/training/cases/{case_id}/tab", services.VIEW, order=10)]
+
+
+@hookimpl
+def register_report_indicators() -> list[Indicator]:
+    return [
+        Indicator("training.certificates", _l("Certificates issued"), services.certificates_by_month,
+                  definition=_l("Training certificates issued, by their date of issue."), order=30),
+    ]
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Event, Organisation, Person, RecordNotFound, User, record_event
+from core.plugin_api import ActionRefused, Case, CaseStatus, Context, Event, Organisation, Person, RecordNotFound, User, by_month, record_event
 from core.plugin_api import gettext as _
 from plugins.training.models import Attendance, Certificate, Cohort, Course, Enrolment, TrainingSession, VerifyAttempt
 from plugins.training.schemas import (
@@ -645,3 +645,15 @@ def add_demo_training(session: Session, organisation: Organisation, cases: list[
 def _demo_event(session: Session, case: Case, kind: str, on: date, recorder: User | None, summary: str, payload: object) -> None:
     session.add(Event(org_id=case.org_id, case_id=case.id, kind=kind, occurred_on=on, recorded_by_id=recorder.id if recorder else None,
                       summary=summary, payload=payload.model_dump(mode="json")))  # type: ignore[attr-defined]
+
+
+# --- report indicators (the programme dashboard) ---------------------------------------------------
+
+
+def certificates_by_month(ctx: Context, first: date, last: date) -> dict[date, int]:
+    """Certificates issued per month from ``first`` to ``last``, by their date of issue. One query."""
+    return by_month(ctx.session.execute(  # type: ignore[return-value]
+        select(Certificate.issued_on, func.count())
+        .where(Certificate.org_id == ctx.org_id, Certificate.issued_on >= first, Certificate.issued_on <= last)
+        .group_by(Certificate.issued_on)
+    ).all())

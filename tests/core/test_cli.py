@@ -56,7 +56,7 @@ def test_demo_loads_two_organisations_with_staff_and_participants(demo_url):
         slugs = set(session.scalars(select(Organisation.slug)))
         assert len(slugs) == 2
         assert session.query(Person).count() > 100
-        admin = session.scalar(select(User).join(Membership).where(Membership.role == Role.admin).limit(1))
+        admin = session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(Membership.role == Role.admin).limit(1))
         assert authenticate(session, admin.email, "homecoming-demo") is not None
     engine.dispose()
 

@@ -391,13 +391,14 @@ def test_the_report_page_shows_the_figures_and_the_definitions(cohorts, client_f
     assert "<svg" in html and 'class="curve"' in html and "style=" not in html and "<script>" not in html
     assert "How these figures are counted" in html and "31 August + 6 months" in html
     assert 'href="/reports/recidivism.csv?on=2025-06-30"' in html
-    assert '<a href="/reports/recidivism"' in client.get("/").text  # the menu item
+    assert '<a href="/reports"' in client.get("/").text  # the menu item, to the reports index
+    assert '<a href="/reports/recidivism"' in client.get("/reports").text
 
 
 def test_the_report_page_is_refused_to_viewers(client_for):
     assert client_for(Role.viewer, "a").get("/reports/recidivism").status_code == 403
     assert client_for(Role.viewer, "a").get("/reports/recidivism.csv").status_code == 403
-    assert '/reports/recidivism"' not in client_for(Role.viewer, "a").get("/").text
+    assert '/reports"' not in client_for(Role.viewer, "a").get("/").text
 
 
 def test_the_report_page_of_an_organisation_with_no_release(client_for):

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from core.auth import PUBLIC, SESSION_COOKIE, hash_password, role_permissions, verify_password
-from core.models import Case, CaseGoal, Event, Membership, OrganisationModule, Person, PersonLink, Role, User, WebSession
+from core.models import Case, CaseGoal, Event, ImportBatch, Membership, OrganisationModule, Person, PersonLink, Role, User, WebSession
 from core.schemas import PersonLinkIn
 from core.services import persons
 from core.services.attachments import save_attachment
@@ -70,7 +70,8 @@ def records(make_person, make_case, ctx_for, db, world) -> dict[str, object]:
     relative = make_person("a", name="Secret Relative")
     persons.link_family(ctx_for(Role.case_manager, "a"), person, PersonLinkIn(relative_id=relative.id, relation="parent"))
     case = make_case("a", person, prison="Secret Prison")
-    db.add(CaseGoal(org_id=world.org_ids["a"], case_id=case.id, area="work", description="Secret goal"))
+    goal = CaseGoal(org_id=world.org_ids["a"], case_id=case.id, area="work", description="Secret goal")
+    db.add(goal)
     book = general_book(db, world.org_ids["a"])
     account = open_account(db, book, "Assets:Bank:USD", ["USD"], date(2025, 1, 1))
     open_account(db, book, "Income:Donations:Secret-Fund", ["USD"], date(2025, 1, 1))
@@ -81,11 +82,13 @@ def records(make_person, make_case, ctx_for, db, world) -> dict[str, object]:
     open_account(db, book, "Expenses:Secret", ["USD"], date(2025, 1, 1))
     line = set_budget_line(db, world.org_ids["a"], 2025, "Expenses:Secret", Decimal("5.00"), "USD", fund=fund)
     photo = save_attachment(db, world.org_ids["a"], filename="secret.pdf", content=b"%PDF-1.4\nSecret Sokha\n%%EOF\n", plugin="core")
+    batch = ImportBatch(org_id=world.org_ids["a"], kind="persons", filename="secret.csv", sha256="0" * 64, content=b"name\nSecret Sokha\n")
+    db.add(batch)
     db.commit()
     return {
         "person_id": person.id, "case_id": case.id, "user_id": world.users[("a", Role.viewer)], "module": "training",
         "book_id": book.id, "account_id": account.id, "txn_id": txn.id, "grant_id": 7, "fund_id": fund.id, "line_id": line.id,
-        "key": photo.key,
+        "key": photo.key, "goal_id": goal.id, "batch_id": batch.id,
     }
 
 
@@ -130,7 +133,9 @@ def test_every_route_declares_a_permission(app):
 
 def test_of_cores_routes_only_sign_in_and_the_language_choice_are_public(app):
     public = {(method, path) for path, method, handler in handlers(app) if handler.opt.get("permission") == PUBLIC and is_core(path, handler) and method != "OPTIONS"}
-    assert public == {("GET", "/login"), ("POST", "/login"), ("POST", "/language"), ("POST", "/api/tokens")}
+    # The calendar feed: a phone's calendar app has no session; the private token in the URL is
+    # the key (tests/core/test_follow_up.py).
+    assert public == {("GET", "/login"), ("POST", "/login"), ("POST", "/language"), ("POST", "/api/tokens"), ("GET", "/calendar/{feed:str}")}
 
 
 def test_a_route_without_a_permission_is_refused(database_url, registry, world):
@@ -358,7 +363,8 @@ def test_pages_send_security_headers_and_contain_no_inline_script(app, records, 
     anonymous = TestClient(app)
     answers = [anonymous.get("/login"), api_for(Role.viewer, "a").get("/api/persons")]
     answers += [client.get(url) for url in ("/", "/persons", f"/persons/{records['person_id']}", "/cases", f"/cases/{records['case_id']}",
-                                             f"/cases/{records['case_id']}/events/new?kind=core.follow_up_visit", "/admin", "/persons/99999")]
+                                             f"/cases/{records['case_id']}/events/new?kind=core.follow_up_visit", "/admin", "/persons/99999",
+                                             "/follow-ups")]
     for response in answers:
         headers = response.headers
         policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";") if part.strip())
