@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from core import assets, migrate
 from core.db import make_engine, make_session_factory
 from core.errors import ActionRefused
+from core.hookspecs import HOOKS_VERSION
 from core.migrate import MigrationError, has_schema
 from core.models import Organisation, OrganisationModule, Role
 from core.plugins import PluginRegistry, get_plugin_manager
+from core.scaffold import ScaffoldError, dist_name, new_module, package_name
 from core.settings import Settings, get_settings
 
 
@@ -153,6 +155,7 @@ def plugins(env: Env) -> None:
         engine.dispose()
         for module, slug in rows:
             enabled.setdefault(module, []).append(slug)
+    click.echo(f"hooks {HOOKS_VERSION} (core.hookspecs)")
     for name, loaded in sorted(registry.modules.items()):
         orgs = ", ".join(enabled.get(name, [])) or "no organisation"
         if loaded.module.always_on:
@@ -160,8 +163,41 @@ def plugins(env: Env) -> None:
         click.echo(f"{name} {loaded.version}: {loaded.module.label}")
         click.echo(f"  enabled for: {orgs}")
         click.echo(f"  hooks: {', '.join(registry.hook_names_of(name))}")
+        for note in loaded.warnings:
+            click.secho(f"  deprecated: {note}", fg="yellow")
     for failure in registry.failures:
         click.secho(f"{failure.name}: NOT LOADED: {failure.error}", fg="red")
+
+
+@main.group()
+def plugin() -> None:
+    """Write new modules (``homecoming plugins`` lists the installed ones)."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to create (default: ./homecoming-<name>); must not exist or be empty.")
+@click.option("--label", default=None, help="The name staff see in menus (default: NAME in words).")
+def plugin_new(name: str, folder: Path | None, label: str | None) -> None:
+    """Make a new module package NAME: entry point, a model and its migration branch, pages,
+    hooks and tests that pass (docs/plugins.md)."""
+    target = folder if folder is not None else Path(dist_name(name))
+    try:
+        written = new_module(name, target, label)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created the module {name!r} (distribution {dist_name(name)}, package {package_name(name)}) in {target}:")
+    for path in written:
+        click.echo(f"  {path.relative_to(target).as_posix()}")
+    click.echo("\nnext steps:")
+    for step, why in [
+        (f"pip install -e {target}", "offer the module on this installation"),
+        ("homecoming init", "create its table (the module's own migration branch)"),
+        (f"enable {name!r} in Administration", "for each organisation that runs it"),
+        (f"cd {target} && pytest", "run its tests"),
+    ]:
+        click.echo(f"  {step:<40} # {why}")
 
 
 @contextmanager

@@ -17,10 +17,13 @@ if TYPE_CHECKING:  # core.context imports the plugin machinery, which imports th
     from core.context import Context
 
 PROJECT = "homecoming"
+"""The pluggy project name of the hook markers (and of the ``homecoming.plugins`` entry points)."""
+
 hookimpl = pluggy.HookimplMarker(PROJECT)
 """Decorator marking a function in a module's ``hooks.py`` as a hook implementation."""
 
 ALL_ROLES = frozenset(Role)
+"""Every role, for a :class:`Permission` every staff member holds."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Module:
     :param static: a folder served at ``/static/<module name>/``.
     :param always_on: a built-in every organisation has (the ledger): its hooks and routes apply
         to every organisation whatever the modules page says, and that page offers no switch.
+    :param requires_hooks: the oldest hook contract (``core.hookspecs.HOOKS_VERSION``, ``"X.Y"``)
+        the module works with, when it implements a hook or argument added after ``0.1``; an older
+        Homecoming does not load it and says why.
     """
 
     label: str
@@ -49,6 +55,7 @@ class Module:
     locale: Path | None = None
     static: Path | None = None
     always_on: bool = False
+    requires_hooks: str = "0.1"
 
 
 @dataclass(frozen=True)

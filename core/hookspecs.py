@@ -7,6 +7,16 @@ later breaks no module.
 
 Hooks marked *per organisation* are called only for the modules the current organisation has
 enabled (core's own implementations always take part).
+
+Versions and deprecation. :data:`HOOKS_VERSION` is the version of this contract, ``"X.Y"``. Adding
+a hook or an optional argument raises ``Y`` (nothing breaks: pluggy passes an implementation only
+the arguments it names) and the spec's docstring says ``.. versionadded:: X.Y``. A hook or argument
+that is going away first stays for one release marked with pluggy's ``warn_on_impl`` (the hook) or
+``warn_on_impl_args`` (an argument), built with :func:`deprecated`: every module implementing it
+then gets a :class:`DeprecationWarning` naming the replacement when it is loaded (shown by
+``homecoming plugins``). Only the release after that removes it, and raises ``X``. A module that
+needs a newer contract than the running Homecoming says so with ``Module(requires_hooks="X.Y")``
+and is not loaded, with that reason, by an older one.
 """
 
 from __future__ import annotations
@@ -26,6 +36,38 @@ if TYPE_CHECKING:  # hook specs are never resolved at run time by Litestar
     from core.contributions import Breakdown, CaseTab, DashboardPanel, EventKind, Indicator, MenuItem, Module, Permission
 
 hookspec = pluggy.HookspecMarker("homecoming")
+
+HOOKS_VERSION = "0.2"
+"""The version of the hook contract (``"X.Y"``): ``Y`` grows when hooks or optional arguments are
+added, ``X`` when a deprecated hook or argument is removed. Compared with ``Module.requires_hooks``."""
+
+PER_ORGANISATION = frozenset({
+    "register_menu_items",
+    "register_case_tabs",
+    "register_dashboard_panels",
+    "register_report_indicators",
+    "register_report_breakdowns",
+    "on_event_recorded",
+    "on_case_status_changed",
+    "load_demo_data",
+})
+"""The hooks called only for the modules the organisation concerned has enabled (and core)."""
+
+
+def deprecated(what: str, instead: str, removed_in: str) -> DeprecationWarning:
+    """The warning a deprecated hook or argument gives the modules that implement it, for
+    ``@hookspec(warn_on_impl=deprecated(...))`` or ``warn_on_impl_args={"arg": deprecated(...)}``.
+
+    :param what: the hook or argument going away (``"register_case_tabs(kase)"``).
+    :param instead: what to use instead, as a phrase (``"take case instead"``).
+    :param removed_in: the hook version (:data:`HOOKS_VERSION`) that removes it.
+    """
+    return DeprecationWarning(f"{what} is deprecated and will be removed in hooks {removed_in}: {instead}")
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"0.12"`` -> ``(0, 12)``, for comparing hook versions; a :class:`ValueError` otherwise."""
+    return tuple(int(part) for part in version.split("."))
 
 # --- start-up: called once for every installed module -------------------------------------------
 

@@ -106,6 +106,8 @@ def gettext(message: str, **variables: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """Translate the singular or plural form for ``n`` into the current locale; ``%(num)s`` is
+    ``n`` and other ``%(name)s`` placeholders take ``variables``."""
     text = _current.get()[1].ngettext(singular, plural, n)
     return text % {"num": n, **variables}
 
@@ -139,6 +141,8 @@ _ = gettext
 
 
 def format_date(value: date | datetime | None, format: str = "medium") -> str:  # noqa: A002
+    """Format a date (or the date of a datetime) for the current locale; ``None`` gives ``""``.
+    ``format`` is a Babel format name (``short``, ``medium``, ``long``, ``full``) or pattern."""
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -115,6 +115,8 @@ class GoalState(str, enum.Enum):
 
 
 class Organisation(Base):
+    """An NGO using Homecoming: every row of every table belongs to one (``org_id``)."""
+
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +145,8 @@ class OrganisationModule(Base):
 
 
 class User(Base):
+    """A person who signs in; a :class:`Membership` gives them a role in an organisation."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -57,7 +57,7 @@ from core.contributions import (
 from core.db import Base
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
 from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext, use_locale
-from core.models import Attachment, Case, CaseStatus, Event, Organisation, Person, Role, User
+from core.models import Attachment, Case, CaseStatus, Event, Organisation, Person, Relation, Role, User
 from core.services.admin import staff
 from core.services.attachments import attachment_content, get_attachment, save_attachment, store_attachment, uploads
 from core.services.cases import get_case
@@ -101,6 +101,7 @@ __all__ = [
     "Permission",
     "Person",
     "RecordNotFound",
+    "Relation",
     "Role",
     "User",
     "act",

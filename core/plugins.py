@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -22,12 +23,14 @@ CORE = "core"
 
 @dataclass(frozen=True)
 class LoadedModule:
-    """An installed module that loaded: its entry-point name, version and contribution."""
+    """An installed module that loaded: its entry-point name, version and contribution, and the
+    deprecation warnings its hooks gave (``core.hookspecs.deprecated``), for ``homecoming plugins``."""
 
     name: str
     version: str
     module: Module
     plugin: object
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,13 +166,19 @@ def get_plugin_manager(
             continue
         registered = False
         try:
-            pm.register(plugin, name=name)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")  # deprecations are otherwise hidden outside tests
+                pm.register(plugin, name=name)
             registered = True
             pm.check_pending()  # a misspelt hook name in this module is reported here
             others = [p for p in pm.get_plugins() if p is not plugin]
             module = pm.subset_hook_caller("register_module", remove_plugins=others)()
             if not isinstance(module, Module):
                 raise TypeError("register_module() must return a core.plugin_api.Module")
+            if hookspecs.version_tuple(module.requires_hooks) > hookspecs.version_tuple(hookspecs.HOOKS_VERSION):
+                raise RuntimeError(
+                    f"it requires hooks {module.requires_hooks}; this Homecoming has hooks {hookspecs.HOOKS_VERSION}"
+                )
             kinds = _flatten(pm.subset_hook_caller("register_event_kinds", remove_plugins=others)())
             _check_namespaced(name, kinds, EventKind, "kind", "event kind")
             permissions = _flatten(pm.subset_hook_caller("register_permissions", remove_plugins=others)())
@@ -180,7 +189,10 @@ def get_plugin_manager(
                 pm.unregister(plugin)
             _fail(registry, name, f"{exc.__class__.__name__}: {exc}")
             continue
-        registry.modules[name] = LoadedModule(name, version, module, plugin)
+        notes = tuple(dict.fromkeys(str(w.message) for w in caught))
+        for note in notes:
+            log.warning("module %r: %s", name, note)
+        registry.modules[name] = LoadedModule(name, version, module, plugin, notes)
 
     for permission in _flatten(pm.hook.register_permissions()):
         registry.permissions[permission.name] = permission

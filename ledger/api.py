@@ -15,10 +15,15 @@ Charging an expense to a donor fund: put ``"fund": "<code>"`` in ``meta``, and c
 ``require_available(session, get_fund(session, org_id, code), amount, currency, day)`` first to
 refuse spending a restricted fund does not have.
 
+``check_org(session, org)`` exports every book of an organisation and loads it with beancount's
+own loader (``homecoming ledger check``): ``{file name: [error, ...]}``, every list empty when the
+books are sound.
+
 Everything runs in the caller's transaction (flush, never commit); a refusal raises
 :class:`LedgerError` (an :class:`core.errors.ActionRefused`) and writes nothing.
 """
 
+from ledger.check import check_org
 from ledger.documents import attach_document
 from ledger.funds import create_fund, fund_available, get_fund, record_donor_income, require_available
 from ledger.models import Account, Book, ClosedPeriod, Document, Fund, JournalTransaction, Posting, Price
@@ -58,6 +63,7 @@ __all__ = [
     "attach_document",
     "balances",
     "check_amount",
+    "check_org",
     "close_account",
     "close_period",
     "create_book",

@@ -40,6 +40,8 @@ def funds(session: Session, org_id: int) -> list[Fund]:
 
 
 def get_fund(session: Session, org_id: int, code: str) -> Fund:
+    """The fund of the organisation with this code; a :class:`LedgerError` on ``fund`` when there
+    is none."""
     fund = session.scalar(select(Fund).where(Fund.org_id == org_id, Fund.code == code))
     if fund is None:
         raise LedgerError(_("There is no fund %(fund)s in this organisation.", fund=code), "fund")

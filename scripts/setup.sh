@@ -13,6 +13,8 @@ if [ "${1:-app}" = "test" ]; then
   .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test]"
   # The example third-party module proves the plugin API from outside the project.
   .venv/bin/python -m pip install --quiet -c constraints.txt -e tests/example_plugin
+  # examples/schooling: a third-party module with its own tests, built on core.testing's fixtures.
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e examples/schooling
 else
   .venv/bin/python -m pip install --quiet -c constraints.txt -e .
 fi

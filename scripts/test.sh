@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
-exec .venv/bin/python -m pytest "$@"
+# One worker per core (pytest-xdist), whole files per worker so module-scoped fixtures are built
+# once; pass -n 0 to run in one process.
+exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"

@@ -38,6 +38,7 @@ def set_module_for_org(session: Session, org_id: int, module: str, enabled: bool
 
 
 def staff(ctx: Context) -> list[tuple[User, Role]]:
+    """The current organisation's staff members with their roles, ordered by name."""
     rows = ctx.session.execute(
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)

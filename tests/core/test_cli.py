@@ -101,6 +101,22 @@ def test_plugins_lists_the_built_in_modules_and_who_enables_them(demo_url, empty
     assert "no organisation" in bare.output
 
 
+def test_plugins_shows_each_modules_version_and_hooks(empty_url):
+    lines = run(empty_url, "plugins").output.splitlines()
+    assert lines[0].startswith("hooks ")  # the version of the hook API
+    versions: dict[str, str] = {}
+    hooks: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        if line and not line.startswith(" "):
+            current, versions[current] = line.split(":", 1)[0].split(" ", 1)[0], line.split(":", 1)[0].split(" ", 1)[1]
+        elif line.startswith("  hooks: "):
+            hooks[current] = line.removeprefix("  hooks: ").split(", ")
+    for name in BUILT_IN:
+        assert versions[name] and versions[name] != "?", versions
+        assert "register_module" in hooks[name], hooks[name]
+    assert {"register_case_tabs", "register_report_indicators"} <= set(hooks["training"])
+
+
 def test_user_create_adds_a_login_with_a_role(empty_url):
     assert run(empty_url, "init").exit_code == 0
     assert run(empty_url, "org", "create", "--slug", "fresh-start", "--name", "Fresh Start", "--module", "training").exit_code == 0

@@ -157,7 +157,9 @@ def module_rows(db, world, make_case):  # noqa: ANN001, ANN201
 
 def test_each_enabled_modules_indicator_counts_its_rows_by_month(module_rows, ctx_for):  # noqa: ANN001
     board = programme.dashboard(ctx_for(Role.admin, "a"))
-    series = {s.key: dict(zip(s.months, s.values)) for s in board.indicators}
+    # The built-in modules' indicators (an installed third-party module, examples/schooling, adds its own).
+    built_in = {"training", "grants", "family_visits", "housing", "release_support"}
+    series = {s.key: dict(zip(s.months, s.values)) for s in board.indicators if s.key.split(".")[0] in built_in}
     assert {k: {m: v for m, v in s.items() if v} for k, s in series.items()} == {
         "release_support.supported": {month(5): 1},
         "training.certificates": {month(3): 2},
