@@ -378,6 +378,51 @@ import_persons = _import_command("persons")
 import_cases = _import_command("cases")
 
 
+@main.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup file (SQLite: a database, gzip-compressed if it ends in .gz; PostgreSQL: a pg_dump archive).")
+@pass_env
+def backup_command(env: Env, out: Path) -> None:
+    """Take a consistent online backup of the whole database; the app may keep running.
+
+    Writes FILE and its manifest FILE.json (docs/security.md, "Backups")."""
+    from core import backup
+
+    try:
+        manifest = backup.backup(env.settings.database_url, out, say=_say)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written: {out} ({manifest.database}, {sum(manifest.tables.values())} rows, sha256 {manifest.sha256[:12]})")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (SQLite keeps it as <name>.before-restore).")
+@pass_env
+def restore_command(env: Env, file: Path, force: bool) -> None:
+    """Bring back a backup made by `homecoming backup`, then check the schema revision and
+    every organisation's ledger chain; exit 1 when a chain is broken."""
+    from core import backup
+
+    try:
+        result = backup.restore(env.settings.database_url, file, env.registry, force=force, say=_say)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {file} into {_safe_url(env.settings.database_url)}")
+    if result.kept_aside is not None:
+        click.echo(f"the previous database is kept as {result.kept_aside}")
+    click.secho(result.revision_note, fg=None if result.revision_ok else "yellow")
+    for line in result.ledger_report:
+        click.echo(f"ledger: {line}")
+    if not result.ledger_ok:
+        click.secho("a ledger chain is broken in the restored database", fg="red", err=True)
+        sys.exit(1)
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
 @main.command("assets")
 def assets_command() -> None:
     """Fetch htmx 2 from the npm registry (checked against its published hash)."""

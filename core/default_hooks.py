@@ -105,6 +105,11 @@ def register_permissions() -> list[Permission]:
         Permission("admin.modules", _l("Enable and disable modules"), frozenset({Role.admin})),
         Permission("admin.staff", _l("Manage staff and roles"), frozenset({Role.admin})),
         Permission("admin.settings", _l("Change the organisation's settings (follow-up policy)"), frozenset({Role.admin})),
+        Permission(
+            "admin.audit",
+            _l("See the audit trail: who created, changed, viewed or exported records"),
+            frozenset({Role.admin, Role.auditor}),
+        ),
         Permission("data.import", _l("Import persons and cases from files"), frozenset({Role.admin})),
         Permission("data.export", _l("Download lists as CSV or Excel"), REPORTS),
         Permission("account", _l("Use one's own account"), EVERYONE),
@@ -136,4 +141,5 @@ def register_menu_items() -> list[MenuItem]:
         MenuItem(_l("Reports"), "/reports", "reports.view", order=800),
         MenuItem(_l("Import"), "/imports", "data.import", order=850),
         MenuItem(_l("Administration"), "/admin", "admin.modules", order=900),
+        MenuItem(_l("Audit trail"), "/admin/audit", "admin.audit", order=910),
     ]

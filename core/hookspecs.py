@@ -221,6 +221,21 @@ def on_case_status_changed(session: Session, case: Case, old_status: str, new_st
     """
 
 
+@hookspec
+def verify_records(session: Session, organisation: Organisation) -> list[str]:
+    """Check the module's own tamper evidence for one organisation, recording nothing.
+
+    Called by ``homecoming restore`` for every organisation after a backup is brought back (the
+    ledger recomputes each book's hash chain). Return one line per problem found, ``[]`` when all
+    holds; do not write to ``session``.
+
+    :param organisation: the organisation to check.
+    :return: a list of problems, as sentences for the operator.
+
+    .. versionadded:: 0.2
+    """
+
+
 # --- demo data ----------------------------------------------------------------------------------
 
 

@@ -415,11 +415,49 @@ class AttachmentContent(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class AuditAction(str, enum.Enum):
+    """What a user did to a record, as the audit trail records it."""
+
+    created = "created"
+    changed = "changed"
+    viewed = "viewed"
+    exported = "exported"
+
+
+class AuditEntry(Base):
+    """One line of the audit trail: who created, changed, viewed or exported a person's or a
+    case's record, when, and from where (docs/security.md, "Audit trail").
+
+    ``changes`` is ``{field: [old, new]}`` for ``created`` and ``changed`` (dates as ISO strings);
+    for ``exported`` (``record_id`` empty: a whole list) it holds the list's filter and format.
+    ``user_id`` is empty for what the command line or the demo did. Append-only: the ORM refuses to
+    change or delete an entry and, in the database, so do the migration's triggers.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_org_record", "org_id", "record_type", "record_id", "at"),
+        Index("ix_audit_entries_org_user", "org_id", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[AuditAction] = mapped_column(String(10))
+    record_type: Mapped[str] = mapped_column(String(10))  # "person" | "case"
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
 class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete a timeline event."""
+    """Raised when code tries to change or delete a timeline event or an audit entry."""
 
 
 refuse_changes((Event,), AppendOnlyError, "timeline events are append-only; record a correction instead")
+refuse_changes((AuditEntry,), AppendOnlyError, "the audit trail is append-only")
 
 
 __all__ = [
@@ -427,6 +465,8 @@ __all__ = [
     "AppendOnlyError",
     "Attachment",
     "AttachmentContent",
+    "AuditAction",
+    "AuditEntry",
     "CalendarFeed",
     "Case",
     "CaseGoal",

@@ -26,6 +26,7 @@ class Settings:
     template_overrides: Path | None = None
     disabled_plugins: frozenset[str] = frozenset()
     debug: bool = False
+    behind_proxy: bool = False
 
 
 def get_settings(database_url: str | None = None, **overrides: object) -> Settings:
@@ -34,13 +35,16 @@ def get_settings(database_url: str | None = None, **overrides: object) -> Settin
     Environment: ``HOMECOMING_DATABASE_URL``, ``HOMECOMING_SECRET_KEY``,
     ``HOMECOMING_SECURE_COOKIES`` (1 behind HTTPS), ``HOMECOMING_TEMPLATES`` (a folder of site
     template overrides), ``HOMECOMING_DISABLE_PLUGINS`` (comma-separated entry-point names that
-    are not loaded at all), ``HOMECOMING_DEBUG``.
+    are not loaded at all), ``HOMECOMING_DEBUG``, ``HOMECOMING_BEHIND_PROXY`` (1 when one reverse
+    proxy that sets ``X-Forwarded-For`` stands in front of the app: the audit trail then records
+    the address the proxy saw rather than the proxy's own).
     """
     env = os.environ
     values: dict[str, object] = {
         "database_url": database_url or env.get("HOMECOMING_DATABASE_URL") or DEFAULT_DATABASE_URL,
         "secure_cookies": env.get("HOMECOMING_SECURE_COOKIES", "") == "1",
         "debug": env.get("HOMECOMING_DEBUG", "") == "1",
+        "behind_proxy": env.get("HOMECOMING_BEHIND_PROXY", "") == "1",
         "disabled_plugins": frozenset(
             p.strip() for p in env.get("HOMECOMING_DISABLE_PLUGINS", "").split(",") if p.strip()
         ),

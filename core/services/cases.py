@@ -10,7 +10,7 @@ from core.errors import ActionRefused, RecordNotFound
 from core.i18n import gettext as _
 from core.models import STATUS_ORDER, Case, CaseGoal, CaseStatus, CloseReason, GoalArea, GoalState, Membership, Person, User
 from core.schemas import CaseEditIn, CaseIn, GoalIn, GoalUpdateIn, StatusChangeIn
-from core.services import events
+from core.services import audit, events
 from core.services.columns import check_lengths
 from core.services.persons import get_person
 from core.services.search import prefix_match
@@ -161,19 +161,29 @@ def create_case(ctx: Context, data: CaseIn) -> Case:
     except RecordNotFound:
         raise ActionRefused(_("Choose a person of this organisation."), "person_id") from None
     _check_case_fields(ctx, data)
-    case = Case(org_id=ctx.org_id, opened_on=ctx.today, status=CaseStatus.referred, **data.model_dump())
+    values = data.model_dump()
+    case = Case(org_id=ctx.org_id, opened_on=ctx.today, status=CaseStatus.referred, **values)
     ctx.session.add(case)
     ctx.session.flush()
     events.record_event(ctx, case, "core.case_opened", ctx.today, summary=person.name, system=True)
+    audit.record_created(ctx, "case", case.id, {**values, "status": case.status, "opened_on": case.opened_on})
     return case
 
 
 def update_case(ctx: Context, case: Case, data: CaseEditIn) -> Case:
+    """Replace the case's details; the audit trail records the fields that changed (old, new)."""
     _check_case_fields(ctx, data)
-    for name, value in data.model_dump(exclude={"person_id"}).items():
+    values = data.model_dump(exclude={"person_id"})
+    before = audit.snapshot(case, list(values))
+    for name, value in values.items():
         setattr(case, name, value)
     ctx.session.flush()
+    audit.record_changed(ctx, "case", case.id, audit.differences(before, audit.snapshot(case, list(values))))
     return case
+
+
+STATUS_FIELDS = ("status", "actual_release", "close_reason", "closed_on")
+"""The fields of a case a change of status may set (the audit trail records their old and new values)."""
 
 
 def allowed_transitions(case: Case) -> list[CaseStatus]:
@@ -193,6 +203,7 @@ def change_status(ctx: Context, case: Case, data: StatusChangeIn) -> Case:
     """
     old = CaseStatus(case.status)
     new = data.status
+    before = audit.snapshot(case, STATUS_FIELDS)
     if new not in allowed_transitions(case):
         raise ActionRefused(
             _("A case cannot move from “%(old)s” to “%(new)s”.", old=status_label(old), new=status_label(new)),
@@ -214,6 +225,7 @@ def change_status(ctx: Context, case: Case, data: StatusChangeIn) -> Case:
         case.closed_on = ctx.today
     case.status = new
     ctx.session.flush()
+    audit.record_changed(ctx, "case", case.id, audit.differences(before, audit.snapshot(case, STATUS_FIELDS)))
     payload: dict[str, object] = {"from": old.value, "to": new.value}
     if data.close_reason:
         payload["close_reason"] = data.close_reason.value
@@ -244,6 +256,7 @@ def add_goal(ctx: Context, case: Case, data: GoalIn) -> CaseGoal:
     ctx.session.add(goal)
     ctx.session.flush()
     _goal_event(ctx, case, goal, None)
+    audit.record_changed(ctx, "case", case.id, _goal_changes(goal, {}))
     return goal
 
 
@@ -262,12 +275,23 @@ def update_goal(ctx: Context, case: Case, goal: CaseGoal, data: GoalUpdateIn) ->
     if data.state not in GoalState.__members__:
         raise ActionRefused(_("Choose one of the options."), "state")
     old_state = GoalState(goal.state)
+    before = audit.snapshot(goal, GOAL_FIELDS)
     for name, value in data.model_dump().items():
         setattr(goal, name, value)
     ctx.session.flush()
     if GoalState(data.state) is not old_state:
         _goal_event(ctx, case, goal, old_state)
+    audit.record_changed(ctx, "case", case.id, _goal_changes(goal, before))
     return goal
+
+
+GOAL_FIELDS = ("area", "description", "state", "next_step")
+
+
+def _goal_changes(goal: CaseGoal, before: dict[str, object]) -> dict[str, list[object]]:
+    """A goal's changed fields as changes of its case, named ``goal <id>.<field>``."""
+    changed = audit.differences(before, audit.snapshot(goal, GOAL_FIELDS))
+    return {f"goal {goal.id}.{name}": values for name, values in changed.items() if values != [None, None]}
 
 
 def _goal_event(ctx: Context, case: Case, goal: CaseGoal, old_state: GoalState | None) -> None:

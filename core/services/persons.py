@@ -9,6 +9,7 @@ from core.errors import ActionRefused, RecordNotFound
 from core.i18n import gettext as _
 from core.models import INVERSE_RELATION, Person, PersonLink, Relation
 from core.schemas import PersonIn, PersonLinkIn
+from core.services import audit
 from core.services.columns import check_lengths
 from core.services.search import prefix_match
 
@@ -40,18 +41,25 @@ def search_persons(ctx: Context, q: str = "", limit: int = 50, offset: int = 0) 
 
 
 def create_person(ctx: Context, data: PersonIn) -> Person:
-    check_lengths(Person, data.model_dump())
-    person = Person(org_id=ctx.org_id, **data.model_dump())
+    """Add a person; the audit trail records who did, with the values given."""
+    values = data.model_dump()
+    check_lengths(Person, values)
+    person = Person(org_id=ctx.org_id, **values)
     ctx.session.add(person)
     ctx.session.flush()
+    audit.record_created(ctx, "person", person.id, values)
     return person
 
 
 def update_person(ctx: Context, person: Person, data: PersonIn) -> Person:
-    check_lengths(Person, data.model_dump())
-    for name, value in data.model_dump().items():
+    """Replace the person's details; the audit trail records the fields that changed (old, new)."""
+    values = data.model_dump()
+    check_lengths(Person, values)
+    before = audit.snapshot(person, list(values))
+    for name, value in values.items():
         setattr(person, name, value)
     ctx.session.flush()
+    audit.record_changed(ctx, "person", person.id, audit.differences(before, audit.snapshot(person, list(values))))
     return person
 
 

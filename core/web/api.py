@@ -21,7 +21,7 @@ from core.models import Case, Organisation
 from core.schemas import (
     CaseIn, CaseOut, EventIn, EventOut, GoalIn, GoalOut, GoalUpdateIn, Page, PersonIn, PersonOut, PlanAreaOut, ReadinessOut, TokenIn,
 )
-from core.services import cases, events, persons, readiness
+from core.services import audit, cases, events, persons, readiness
 from core.web.deps import Ctx, Db
 
 get = partial(litestar.get, sync_to_thread=True)
@@ -68,7 +68,9 @@ def create_person(ctx: Ctx, data: Annotated[PersonIn, Body()]) -> PersonOut:
 
 @get("/persons/{person_id:int}", opt={"permission": "persons.view"})
 def get_person(ctx: Ctx, person_id: FromPath[int]) -> PersonOut:
-    return PersonOut.model_validate(persons.get_person(ctx, person_id))
+    person = PersonOut.model_validate(persons.get_person(ctx, person_id))
+    audit.record_view(ctx, "person", person_id)
+    return person
 
 
 @get("/cases", opt={"permission": "cases.view"})
@@ -87,7 +89,9 @@ def create_case(ctx: Ctx, data: Annotated[CaseIn, Body()]) -> CaseOut:
 
 @get("/cases/{case_id:int}", opt={"permission": "cases.view"})
 def get_case(ctx: Ctx, case_id: FromPath[int]) -> CaseOut:
-    return _case_out(cases.get_case(ctx, case_id))
+    case = _case_out(cases.get_case(ctx, case_id))
+    audit.record_view(ctx, "case", case_id)
+    return case
 
 
 @get("/cases/{case_id:int}/events", opt={"permission": "cases.view"})

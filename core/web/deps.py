@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.orm import Session
 
 from core.auth import CurrentUser
-from core.context import Context
+from core.context import Context, Origin
 
 
 Ctx: TypeAlias = NamedDependency[Context]
@@ -27,9 +27,28 @@ def provide_ctx(request: Request[Any, Any, Any]) -> Generator[Context, None, Non
     user: CurrentUser = request.scope["user"]
     session = state.session_factory()
     try:
-        yield Context(session=session, user=user, registry=state.registry)
+        yield Context(session=session, user=user, registry=state.registry, origin=origin_of(request))
     finally:
         session.close()
+
+
+USER_AGENT_LENGTH = 200
+
+
+def origin_of(request: Request[Any, Any, Any]) -> Origin:
+    """Where the request came from: the client's address and (the start of) its user agent.
+
+    ``X-Forwarded-For`` is anyone's to write, so it is believed only when the settings say the app
+    is behind a proxy (``behind_proxy``), and then only its last address: the one that proxy
+    added, the client as the proxy saw it.
+    """
+    ip = request.client.host if request.client else None
+    if request.app.state.settings.behind_proxy:
+        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+        if forwarded:
+            ip = forwarded[-1]
+    agent = request.headers.get("user-agent")
+    return Origin(ip=ip[:45] if ip else None, user_agent=agent[:USER_AGENT_LENGTH] if agent else None)
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Generator[Session, None, None]:

@@ -23,7 +23,7 @@ from core.i18n import LOCALES
 from core.i18n import gettext as _
 from core.models import CaseStatus, CloseReason, GoalArea, GoalState, Relation, Role, Sex, User
 from core.schemas import CaseEditIn, CaseIn, EventIn, FollowUpPolicyIn, GoalIn, GoalUpdateIn, PersonIn, PersonLinkIn, StatusChangeIn
-from core.services import admin, cases, dashboard, events, exports, persons, readiness
+from core.services import admin, audit, cases, dashboard, events, exports, persons, readiness
 from core.services import followups
 from core.validation import parse
 from core.web.forms import Form, fields_of, option_label, split_payload
@@ -162,6 +162,7 @@ def _person_download(ctx: Context, q: str, fmt: str) -> Response[Any]:
     """Every person the list shows for ``q`` (not just one page), as CSV or Excel, with the
     columns of an import (docs/import.md)."""
     header, rows = exports.person_table(ctx, q)
+    audit.record_export(ctx, "person", {"q": q}, fmt)
     return table_download(f"persons-{ctx.user.org_slug}", header, rows, fmt)
 
 
@@ -195,6 +196,7 @@ def person_create(ctx: Ctx, data: Form) -> Response[Any]:
 @get("/persons/{person_id:int}", opt={"permission": "persons.view"})
 def person_detail(ctx: Ctx, person_id: FromPath[int]) -> Template:
     person = persons.get_person(ctx, person_id)
+    audit.record_view(ctx, "person", person.id)
     return render(
         ctx,
         "persons/detail.html",
@@ -285,6 +287,7 @@ def _case_download(ctx: Context, q: str, status: str, case_manager: str, prison:
     """Every case the list shows for these filters, as CSV or Excel, with the columns of an import."""
     manager_id = int(case_manager) if case_manager.strip().isdigit() else None
     header, rows = exports.case_table(ctx, q, status or None, manager_id, prison or None)
+    audit.record_export(ctx, "case", {"q": q, "status": status, "case_manager": manager_id, "prison": prison}, fmt)
     return table_download(f"cases-{ctx.user.org_slug}", header, rows, fmt)
 
 
@@ -371,7 +374,9 @@ def _sub_errors(errors: dict[str, str], prefix: str) -> dict[str, str]:
 @get("/cases/{case_id:int}", opt={"permission": "cases.view"})
 def case_detail(ctx: Ctx, case_id: FromPath[int], kind: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     """The case page; ``page`` > 1 shows older timeline entries (the "show older" link without JS)."""
-    return _case_page(ctx, cases.get_case(ctx, case_id), kind=kind or None, page=page)
+    case = cases.get_case(ctx, case_id)
+    audit.record_view(ctx, "case", case.id)
+    return _case_page(ctx, case, kind=kind or None, page=page)
 
 
 @get("/cases/{case_id:int}/timeline", opt={"permission": "cases.view"})
@@ -531,6 +536,40 @@ def admin_remove_staff(ctx: Ctx, user_id: FromPath[int]) -> Response[Any]:
     return act(ctx, lambda: admin.remove_member(ctx, user_id), "/admin#staff", lambda errors: _admin_page(ctx, 422, errors))
 
 
+@get("/admin/audit", opt={"permission": "admin.audit"})
+def admin_audit(
+    ctx: Ctx,
+    record_type: FromQuery[str] = "",
+    record_id: FromQuery[str] = "",
+    user_id: FromQuery[str] = "",
+    page: FromQuery[int] = 1,
+) -> Template:
+    """The audit trail, newest first: of one record (``record_type`` and ``record_id``), of one
+    staff member (``user_id``), or of the whole organisation. Read-only: no route changes it."""
+    page = max(page, 1)
+    if record_type and record_type not in audit.RECORD_TYPES:
+        raise RecordNotFound
+    rid = int(record_id) if record_id.strip().isdigit() else None
+    uid = int(user_id) if user_id.strip().isdigit() else None
+    record_name = audit.record_label(ctx, record_type, rid) if record_type and rid is not None else None
+    user_name = audit.user_label(ctx, uid) if uid is not None else None
+    rows, has_more = audit.trail(ctx, record_type or None, rid, uid, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    filters = {"record_type": record_type, "record_id": rid or "", "user_id": uid or ""}
+    return render(
+        ctx,
+        "admin/audit.html",
+        rows=rows,
+        page=page,
+        has_more=has_more,
+        record_type=record_type,
+        record_id=rid,
+        record_name=record_name,
+        user_id=uid,
+        user_name=user_name,
+        query=urlencode({k: v for k, v in filters.items() if v}),
+    )
+
+
 ROUTES = [
     login_page,
     login,
@@ -569,6 +608,7 @@ ROUTES = [
     admin_remove_staff,
     admin_follow_up_policy,
     admin_set_supervisor,
+    admin_audit,
     *REPORT_ROUTES,
     *IMPORT_ROUTES,
     *PROGRAMME_ROUTES,
