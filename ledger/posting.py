@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.i18n import gettext as _
@@ -121,10 +122,22 @@ def ensure_account(session: Session, book: Book, name: str, currencies: Iterable
     """The account named ``name``, opened on first use (how a module opens the accounts it posts
     to). It is dated with the book's first account, so that back-dated entries find it open."""
     account = find_account(session, book, name)
-    if account is None:
-        first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
-        account = open_account(session, book, name, currencies, first or Date.today())
-    return account
+    if account is not None:
+        return account
+    first = session.scalar(select(func.min(Account.opened_on)).where(Account.book_id == book.id))
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite takes one writer at a time; a savepoint there needs the pysqlite workaround.
+        return open_account(session, book, name, currencies, first or Date.today())
+    try:
+        # Two first payments at once both find no account: the second insert waits for the first
+        # transaction and then conflicts; roll back to the savepoint and use the account it opened.
+        with session.begin_nested():
+            return open_account(session, book, name, currencies, first or Date.today())
+    except IntegrityError:
+        account = find_account(session, book, name)
+        if account is None:
+            raise
+        return account
 
 
 def close_account(session: Session, account: Account, closed_on: Date) -> None:

@@ -476,9 +476,8 @@ def test_many_users_paying_at_once_on_postgresql_lose_nothing(
     pytest.param("sqlite", marks=pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
         "bug: ensure_account (ledger/posting.py) reads, then inserts the account a module opens on first use; "
         "a second payment waiting on the first one's write lock inserts it again: IntegrityError, a 500"))),
-    pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-        "bug: family_visits._pay calls ensure_account before any lock; the second of two first payments at once "
-        "violates uq_ledger_accounts_book_id_name: IntegrityError, a 500"))]),
+    # On PostgreSQL ensure_account retries through a savepoint when a concurrent payment opened it.
+    pytest.param("postgresql", marks=pytest.mark.postgres),
 ], indirect=True)
 def test_the_first_payments_of_an_organisation_at_once_both_succeed(
     database_url: str, db: Session, world: World, ctx_for, client_for, registry) -> None:  # noqa: ANN001
