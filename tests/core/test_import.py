@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -320,17 +319,14 @@ def test_one_bad_row_in_thousands_writes_nothing_and_fixed_the_file_imports_whol
 
     good = thousands(3000)
     seen: list[tuple[int, int]] = []
-    started = time.perf_counter()
     result = checked(ctx, "persons", good)
     batch = imports.record_batch(db, ctx.org_id, ctx.user.id, "register.csv", good, result)
     with Statements(db.get_bind()) as statements:
         written = imports.run_batch(ctx, batch, progress=lambda done, total: seen.append((done, total)))
     db.commit()
-    elapsed = time.perf_counter() - started
     assert written == 3000 and count(db, Person) == before + 3000
     assert seen[-1] == (3000, 3000) and len(seen) == 3000 // imports.CHUNK
     assert statements.n < 40  # chunks, not one insert per row
-    assert elapsed < 20, elapsed  # a few seconds in practice; generous for a busy CI machine
     stored = fresh(db).get(ImportBatch, batch.id)
     assert (stored.status, stored.rows_imported, stored.rows_total) == ("imported", 3000, 3000) and stored.imported_at
 
