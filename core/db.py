@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -19,6 +21,12 @@ class Base(DeclarativeBase):
     """Base class of every table; plugins subclass it too so Alembic sees one metadata."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def as_date(value: date | str | None) -> date | None:
+    """A date read back from a SQL expression: SQLite gives ISO text (``coalesce``, ``max`` of
+    dates), PostgreSQL a date."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects

@@ -1,8 +1,7 @@
-"""What a case manager needs to see first: caseload, releases coming, follow-ups due."""
+"""What a case manager needs to see first: caseload and follow-ups due (releases coming:
+:mod:`core.services.readiness`)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from sqlalchemy import Row, func, select
 
@@ -29,24 +28,6 @@ def caseload(ctx: Context, case_manager_id: int, limit: int = 10) -> list[Row]:
             .limit(limit)
         ).all()
     )
-
-
-def releases_due(ctx: Context, days: int = 90, case_manager_id: int | None = None, limit: int = 20) -> list[Row]:
-    """Open cases still inside whose expected release falls in the next ``days`` days."""
-    query = (
-        select(Case.id, Case.expected_release, Case.prison, Person.name.label("person_name"), Person.name_km.label("person_name_km"))
-        .join(Person, Person.id == Case.person_id)
-        .where(
-            Case.org_id == ctx.org_id,
-            Case.status.in_([CaseStatus.referred, CaseStatus.pre_release]),
-            Case.expected_release.between(ctx.today, ctx.today + timedelta(days=days)),
-        )
-        .order_by(Case.expected_release)
-        .limit(limit)
-    )
-    if case_manager_id is not None:
-        query = query.where(Case.case_manager_id == case_manager_id)
-    return list(ctx.session.execute(query).all())
 
 
 def follow_ups_due(ctx: Context, case_manager_id: int | None = None, limit: int = 50) -> list[followups.Due]:

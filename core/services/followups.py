@@ -27,6 +27,7 @@ from sqlalchemy import ScalarSelect, String, and_, exists, func, not_, or_, sele
 from sqlalchemy.orm import Session, aliased
 
 from core.context import Context
+from core.db import as_date
 from core.errors import InvalidInput
 from core.i18n import gettext as _
 from core.models import CalendarFeed, Case, CaseStatus, Event, Membership, Organisation, Person, Role, User, utcnow
@@ -165,11 +166,6 @@ class Due:
         return self.overdue_days > 0
 
 
-def _day(value: date | str) -> date:
-    """A date from the database: SQLite gives ISO text, PostgreSQL a date."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _last_visit() -> ScalarSelect[date]:
     """The case's latest follow-up visit that counts (on or after release, not corrected by a
     later event), correlated with ``Case`` in the outer query; ``NULL`` when there is none."""
@@ -251,7 +247,7 @@ def due_and_overdue(
         query = query.where(or_(mine, supervisor.user_id.is_(None)) if is_admin else mine)
     result = []
     for case_id, name, name_km, manager_id, manager_name, supervisor_id, released, basis_on in ctx.session.execute(query):
-        released_on, basis_day = _day(released), _day(basis_on)
+        released_on, basis_day = as_date(released), as_date(basis_on)
         due = next_due(policy, released_on, [basis_day])
         if due is None or due > horizon or policy.ends_on(released_on) < today:
             continue
@@ -291,8 +287,8 @@ def next_visits(session: Session, org_id: int, case_manager_id: int, today: date
     )
     result = []
     for case_id, released, last in session.execute(query):
-        released_on = _day(released)
-        due = next_due(policy, released_on, [_day(last)] if last else [])
+        released_on = as_date(released)
+        due = next_due(policy, released_on, [as_date(last)] if last else [])
         if due is not None and policy.ends_on(released_on) >= today:
             result.append((case_id, due))
     result.sort(key=lambda r: (r[1], r[0]))

@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, Date, String, and_, cast, exists, func, no
 from sqlalchemy.orm import Session, aliased
 
 from core.context import Context
+from core.db import as_date
 from core.default_hooks import COUNTED_STAGES, REOFFENCE_KIND
 from core.models import Case, CloseReason, Event, Organisation, OrganisationModule
 
@@ -185,13 +186,8 @@ def released_cases(session: Session, org_id: int, on: date, modules: Sequence[st
     result = []
     for case_id, released, closed_on, prison, close_reason, reoffended_on, *flags in session.connection().execute(query):
         took = frozenset(m for m, flag in zip(modules, flags) if flag) if modules else frozenset()
-        result.append(ReleasedCase(case_id, _day(released), prison, _day(closed_on), close_reason, _day(reoffended_on), took))
+        result.append(ReleasedCase(case_id, as_date(released), prison, as_date(closed_on), close_reason, as_date(reoffended_on), took))
     return result
-
-
-def _day(value: date | str | None) -> date | None:
-    """A date from the database: SQLite gives ISO text, PostgreSQL a date."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _in_namespace(module: str, postgres: bool) -> ColumnElement[bool]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from functools import partial
@@ -21,9 +20,9 @@ from core.services import outcomes
 from core.web.charts import survival_chart
 from core.web.deps import Ctx
 from core.web.rendering import render
+from core.web.tables import XLSX_MEDIA_TYPE, table_download
 
 get = partial(litestar.get, sync_to_thread=True)
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(ctx: Context, on: str) -> outcomes.Report:
@@ -83,13 +82,7 @@ def recidivism_csv(ctx: Ctx, on: FromQuery[str] = "") -> Response[Any]:
     of ``homecoming report recidivism --format csv``."""
     report = _report(ctx, on)
     header, rows = _table(report)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    filename = f"recidivism-{report.organisation}-{report.on.isoformat()}.csv"
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return table_download(f"recidivism-{report.organisation}-{report.on.isoformat()}", header, rows, "csv")
 
 
 @get("/reports/recidivism.xlsx", opt={"permission": "reports.view"})

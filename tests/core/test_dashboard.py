@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from core.models import CaseStatus, Organisation, Role
 from core.schemas import StatusChangeIn
-from core.services import cases, dashboard, events
+from core.services import cases, dashboard, events, readiness
 from tests.conftest import post_form
 
 TODAY = date.today()
@@ -81,8 +81,8 @@ def test_releases_due_in_the_next_90_days(make_case, make_person, ctx_for, db):
     make_case("b", make_person("b", name="Elsewhere"), expected_release=TODAY + timedelta(days=30))
     ctx = ctx_for(Role.case_manager, "a")
 
-    assert [r.id for r in dashboard.releases_due(ctx, 90)] == [today.id, soon.id]
-    assert dashboard.releases_due(ctx, 90, case_manager_id=ctx_for(Role.admin, "a").user.id) == []
+    assert [r.case_id for r in readiness.releases(ctx, 90, include_passed=False)] == [today.id, soon.id]
+    assert readiness.releases(ctx, 90, case_manager_id=ctx_for(Role.admin, "a").user.id, include_passed=False) == []
 
 
 def test_a_case_manager_sees_their_own_caseload(make_case, make_person, client_for, ctx_for, db, world):
