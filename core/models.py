@@ -130,6 +130,12 @@ class Organisation(Base):
     follow_up_interval_unit: Mapped[str] = mapped_column(String(6), default="days")  # "days" | "months"
     follow_up_duration_months: Mapped[int] = mapped_column(Integer, default=36)
     follow_up_escalate_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Which roles see a person's medical notes and a case's offence details (comma-separated
+    # role names; docs/security.md "Access"). Administrators always do.
+    sensitive_roles: Mapped[str] = mapped_column(String(200), default="admin,case_manager")
+    # Closed cases are anonymised this many months after closing (empty: kept until an
+    # administrator decides; docs/privacy.md).
+    retention_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -157,6 +163,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", foreign_keys="Membership.user_id")
@@ -187,6 +194,10 @@ class WebSession(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # For the idle timeout and the list of one's signed-in devices ("sign out everywhere").
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
 class CalendarFeed(Base):
@@ -273,6 +284,10 @@ class Person(Base):
     commune: Mapped[str | None] = mapped_column(String(100))
     district: Mapped[str | None] = mapped_column(String(100))
     province: Mapped[str | None] = mapped_column(String(100))
+    # Sensitive: shown only to the roles in ``Organisation.sensitive_roles``.
+    medical_notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the person's identifying data was removed after the retention period.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -320,6 +335,9 @@ class Case(Base):
     close_reason: Mapped[CloseReason | None] = mapped_column(String(20))
     closed_on: Mapped[date | None] = mapped_column(Date)
     opened_on: Mapped[date] = mapped_column(Date, default=date.today)
+    # Sensitive: shown only to the roles in ``Organisation.sensitive_roles``.
+    offence: Mapped[str | None] = mapped_column(Text)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -452,6 +470,48 @@ class AuditEntry(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
+class ConsentPurpose(str, enum.Enum):
+    """What a person agreed to (docs/privacy.md)."""
+
+    records = "records"  # keep and use their records in the programme
+    share_with_partners = "share_with_partners"  # share what a referral needs with a partner
+    contact_family = "contact_family"  # contact and visit their family
+    photos = "photos"  # photographs and their story in reports to donors
+
+
+class ConsentMethod(str, enum.Enum):
+    """How consent was given."""
+
+    signed = "signed"
+    thumbprint = "thumbprint"
+    verbal = "verbal"  # witnessed by the staff member who records it
+    guardian = "guardian"
+
+
+class Consent(Base):
+    """A person's consent to one purpose, given on a day and possibly withdrawn later.
+
+    Consent is a record of what happened: a withdrawal sets ``withdrawn_on`` (and who recorded
+    it) and never deletes the row; consent given again is a new row.
+    """
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_org_person", "org_id", "person_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    purpose: Mapped[ConsentPurpose] = mapped_column(String(40))
+    method: Mapped[ConsentMethod] = mapped_column(String(20))
+    given_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a timeline event or an audit entry."""
 
@@ -468,6 +528,9 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "CalendarFeed",
+    "Consent",
+    "ConsentMethod",
+    "ConsentPurpose",
     "Case",
     "CaseGoal",
     "CaseStatus",

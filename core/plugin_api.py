@@ -57,10 +57,11 @@ from core.contributions import (
 from core.db import Base
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
 from core.i18n import N_, format_date, format_money, gettext, lazy_gettext, ngettext, use_locale
-from core.models import Attachment, Case, CaseStatus, Event, Organisation, Person, Relation, Role, User
+from core.models import Attachment, Case, CaseStatus, ConsentPurpose, Event, Organisation, Person, Relation, Role, User
 from core.services.admin import staff
 from core.services.attachments import attachment_content, get_attachment, save_attachment, store_attachment, uploads
 from core.services.cases import get_case
+from core.services.consent import has_consent
 from core.services.events import record_event
 from core.services.persons import family_of, get_person
 from core.services.programme import by_month
@@ -81,6 +82,7 @@ __all__ = [
     "Case",
     "CaseStatus",
     "CaseTab",
+    "ConsentPurpose",
     "Context",
     "Ctx",
     "DashboardPanel",
@@ -114,6 +116,7 @@ __all__ = [
     "get_case",
     "get_person",
     "gettext",
+    "has_consent",
     "hookimpl",
     "lazy_gettext",
     "module_events_tab",
