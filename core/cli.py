@@ -110,7 +110,7 @@ def demo(env: Env, if_empty: bool) -> None:
     upgrade(env.settings.database_url, env.registry)
     engine = make_engine(env.settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, writes=True)() as session:
             if session.scalar(select(Organisation.id).limit(1)) is not None:
                 if if_empty:
                     click.echo("the database already holds data; no demo data loaded")
@@ -207,7 +207,7 @@ def organisation_session(database_url: str, slug: str) -> Iterator[tuple[Session
     :class:`click.ClickException` names an unknown organisation."""
     engine = make_engine(database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, writes=True)() as session:
             organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
             if organisation is None:
                 raise click.ClickException(f"no organisation {slug!r}")
@@ -261,7 +261,7 @@ def org_create(env: Env, slug: str, name: str, modules: tuple[str, ...]) -> None
         raise click.ClickException(f"not installed: {', '.join(sorted(unknown))}")
     engine = make_engine(env.settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, writes=True)() as session:
             create_organisation(session, slug, name, list(modules))
             session.commit()
     finally:

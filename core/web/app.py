@@ -223,6 +223,7 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
                 "registry": registry,
                 "engine": engine,
                 "session_factory": make_session_factory(engine),
+                "write_session_factory": make_session_factory(engine, writes=True),
                 "catalogs": catalogs,
                 "perms_by_role": role_permissions(registry),
             }

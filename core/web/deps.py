@@ -25,11 +25,21 @@ def provide_ctx(request: Request[Any, Any, Any]) -> Generator[Context, None, Non
     committed) when the request ends."""
     state = request.app.state
     user: CurrentUser = request.scope["user"]
-    session = state.session_factory()
+    session = _session_for(request)
     try:
         yield Context(session=session, user=user, registry=state.registry, origin=origin_of(request))
     finally:
         session.close()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _session_for(request: Request[Any, Any, Any]) -> Session:
+    """A writing session (``BEGIN IMMEDIATE`` on SQLite, core.db.make_session_factory) for a
+    request that may change something, a reading one for a page."""
+    state = request.app.state
+    return (state.session_factory if request.method in SAFE_METHODS else state.write_session_factory)()
 
 
 USER_AGENT_LENGTH = 200
@@ -53,7 +63,7 @@ def origin_of(request: Request[Any, Any, Any]) -> Origin:
 
 def provide_db(request: Request[Any, Any, Any]) -> Generator[Session, None, None]:
     """A plain database session, for the few routes that run before anyone is signed in."""
-    session = request.app.state.session_factory()
+    session = _session_for(request)
     try:
         yield session
     finally:

@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import load_current_user, role_permissions
@@ -88,8 +87,9 @@ def _prepare(db: Session, world: World, ctx_for: Callable[..., Context], client_
     record_donor_income(db, fund, OPENED, INCOME, "USD", "Assets:Bank:USD")
     record_price(db, org_id, OPENED, "USD", "KHR", Decimal("4100"))
     visit_services.save_settings(ctx_for(Role.admin, "a"), SettingsIn(fund="Reintegration", limit_usd=Decimal("15"), limit_khr=Decimal("60000")))
-    # The accounts the modules open on first use, opened here: two first payments at once race
-    # to open them (test_the_first_payments_of_an_organisation_at_once_both_succeed, xfail).
+    # The accounts the modules open on first use, opened here so that the entries counted after a
+    # kill are the payments' own (test_the_first_payments_of_an_organisation_at_once_both_succeed
+    # holds the first-use race itself).
     for name in (grant_services.EXPENSE, grant_services.RECEIVABLE, visit_services.EXPENSE) if open_module_accounts else ():
         ensure_account(db, book, name, CURRENCIES)
     db.commit()
@@ -394,9 +394,7 @@ def test_a_server_killed_mid_stream_loses_no_acknowledged_payment_and_writes_not
         engine.dispose()
         outcomes, stop = Outcomes(), threading.Event()
         target = rng.randint(6, 18)
-        # SQLite: one client at a time (concurrent disbursements there answer 500: see
-        # test_two_disbursements_at_once_both_succeed); PostgreSQL: four in flight.
-        threads = 1 if database_url.startswith("sqlite") else THREADS
+        threads = THREADS  # requests in flight when the kill lands
         workers = run_stream(server.url, queues, threads, outcomes, stop)
         deadline = time.monotonic() + 15
         while len(outcomes.acked) < target and time.monotonic() < deadline and any(w.is_alive() for w in workers):
@@ -473,9 +471,9 @@ def test_many_users_paying_at_once_on_postgresql_lose_nothing(
 
 
 @pytest.mark.parametrize("database_url", [
-    pytest.param("sqlite", marks=pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-        "bug: ensure_account (ledger/posting.py) reads, then inserts the account a module opens on first use; "
-        "a second payment waiting on the first one's write lock inserts it again: IntegrityError, a 500"))),
+    # SQLite: the payments' sessions begin IMMEDIATE (a POST's, core.db.make_session_factory), so
+    # the second waits for the first to commit before it looks for the account.
+    "sqlite",
     # On PostgreSQL ensure_account retries through a savepoint when a concurrent payment opened it.
     pytest.param("postgresql", marks=pytest.mark.postgres),
 ], indirect=True)
@@ -487,7 +485,7 @@ def test_the_first_payments_of_an_organisation_at_once_both_succeed(
     prepared = _prepare(db, world, ctx_for, client_for, n_grants=0, n_families=2, open_module_accounts=False)
     db.close()
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, writes=True)  # what a POST gets (core.web.deps)
     perms = role_permissions(registry)
     first_session, second_session = factory(), factory()
     errors: list[BaseException] = []
@@ -525,11 +523,8 @@ def test_the_first_payments_of_an_organisation_at_once_both_succeed(
 
 
 @pytest.mark.parametrize("database_url", [
-    pytest.param("sqlite", marks=pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-        "bug: on SQLite reads run outside any transaction until the first write, so grants' _lock_general_book "
-        "(FOR UPDATE, a no-op there) does not serialise _next_receipt: two disbursements at once draw the same "
-        "receipt number and the second fails on uq_grant_movements_org_receipt: IntegrityError, a 500"))),
-    pytest.param("postgresql", marks=pytest.mark.postgres),
+    "sqlite",  # BEGIN IMMEDIATE: the second disbursement reads the receipts after the first commits
+    pytest.param("postgresql", marks=pytest.mark.postgres),  # grants' _lock_general_book (FOR UPDATE)
 ], indirect=True)
 def test_two_disbursements_at_once_both_succeed(database_url: str, db: Session, world: World, ctx_for, client_for, registry) -> None:  # noqa: ANN001
     """Two finance officers disburse two grants at the same moment (the accounts already open):
@@ -539,7 +534,7 @@ def test_two_disbursements_at_once_both_succeed(database_url: str, db: Session, 
     prepared = _prepare(db, world, ctx_for, client_for, n_grants=2, n_families=0)
     db.close()
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, writes=True)  # what a POST gets (core.web.deps)
     perms = role_permissions(registry)
     first_session, second_session = factory(), factory()
     errors: list[BaseException] = []
