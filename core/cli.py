@@ -378,6 +378,40 @@ import_persons = _import_command("persons")
 import_cases = _import_command("cases")
 
 
+@main.command("anonymise")
+@click.option("--org", "org_slug", required=True, help="Short name of the organisation.")
+@click.option("--dry-run", is_flag=True, help="Only list the cases due; write nothing.")
+@pass_env
+def anonymise_command(env: Env, org_slug: str, dry_run: bool) -> None:
+    """Anonymise the organisation's closed cases whose retention period is over (docs/privacy.md),
+    all of them or none; the ledger is not touched."""
+    from core.auth import CurrentUser, enabled_modules, role_permissions
+    from core.context import Context
+    from core.services import privacy
+
+    with organisation_session(env.settings.database_url, org_slug) as (session, organisation):
+        if organisation.retention_months is None:
+            raise click.ClickException(f"{org_slug} has set no retention period: nothing is anonymised")
+        # The command line acts as no user (the audit trail's entries have none), with an
+        # administrator's permissions in the organisation.
+        user = CurrentUser(
+            id=0, name="command line", email="", locale=organisation.default_locale, org_id=organisation.id, org_slug=organisation.slug,
+            org_name=organisation.name, role=Role.admin, permissions=role_permissions(env.registry)[Role.admin],
+            enabled_modules=enabled_modules(session, organisation.id), memberships=(),
+        )
+        ctx = Context(session, user, env.registry)
+        due = privacy.cases_due(ctx)
+        if dry_run:
+            for item in due:
+                click.echo(f"case {item.case_id}: closed {item.closed_on.isoformat()}, due since {item.due_on.isoformat()}")
+            click.echo(f"{len(due)} cases due for anonymisation (dry run: nothing written)")
+            return
+        with click.progressbar(length=len(due), label="anonymising cases", file=sys.stderr) as bar:
+            count = privacy.anonymise_due(ctx, progress=lambda done, total: bar.update(1))
+        session.commit()
+    click.echo(f"anonymised {count} cases of {org_slug}")
+
+
 @main.command("backup")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The backup file (SQLite: a database, gzip-compressed if it ends in .gz; PostgreSQL: a pg_dump archive).")

@@ -93,6 +93,9 @@ def register_permissions() -> list[Permission]:
         Permission("dashboard.view", _l("See the dashboard"), EVERYONE),
         Permission("persons.view", _l("See persons"), EVERYONE),
         Permission("persons.edit", _l("Create and edit persons"), CASEWORK),
+        Permission("persons.consent", _l("Record and withdraw a person's consent"), CASEWORK),
+        Permission("persons.export_all", _l("Download everything held about a person (their copy of their data)"), frozenset({Role.admin})),
+        Permission("privacy.anonymise", _l("Anonymise closed cases after the retention period"), frozenset({Role.admin})),
         Permission("cases.view", _l("See cases"), EVERYONE),
         Permission("cases.edit", _l("Create and edit cases"), CASEWORK),
         Permission("cases.status", _l("Move cases through their statuses"), CASEWORK),
@@ -109,6 +112,13 @@ def register_permissions() -> list[Permission]:
             "admin.audit",
             _l("See the audit trail: who created, changed, viewed or exported records"),
             frozenset({Role.admin, Role.auditor}),
+        ),
+        # Held by administrators and by the roles each organisation chooses (Administration, "Data
+        # protection"); core.auth.load_current_user adds it per request (docs/security.md "Access").
+        Permission(
+            "records.sensitive",
+            _l("See and edit medical notes and offence details (the organisation chooses the roles)"),
+            frozenset({Role.admin}),
         ),
         Permission("data.import", _l("Import persons and cases from files"), frozenset({Role.admin})),
         Permission("data.export", _l("Download lists as CSV or Excel"), REPORTS),

@@ -18,6 +18,9 @@ from core.models import (
     CaseGoal,
     CaseStatus,
     CloseReason,
+    Consent,
+    ConsentMethod,
+    ConsentPurpose,
     Event,
     GoalArea,
     GoalState,
@@ -85,9 +88,14 @@ def _email(role: Role, name: str, slug: str, seen: set[str]) -> str:
 
 
 def load_demo(
-    session: Session, registry: PluginRegistry, today: date | None = None, progress: ProgressFactory | None = None, seed: int = 7
+    session: Session, registry: PluginRegistry, today: date | None = None, progress: ProgressFactory | None = None, seed: int = 7,
+    scale: float = 1.0,
 ) -> list[tuple[str, str, str]]:
-    """Fill an empty database; returns ``(organisation, role, email)`` of every demo login."""
+    """Fill an empty database; returns ``(organisation, role, email)`` of every demo login.
+
+    ``scale`` multiplies the number of persons (and so of cases) of each organisation; the
+    modules' demo data follows the cases they are given (the query-count test loads the demo at
+    two sizes)."""
     today = today or date.today()
     rng = random.Random(seed)
     password_hash = hash_password(DEMO_PASSWORD)
@@ -118,7 +126,8 @@ def load_demo(
         first = session.get(Membership, (managers[0].id, org.id))
         assert first is not None
         first.supervisor_id = staff[Role.programme_officer.value].id
-        cases = _persons_and_cases(session, org.id, n_persons, managers, rng, today, progress, slug)
+        cases = _persons_and_cases(session, org.id, round(n_persons * scale), managers, rng, today, progress, slug)
+        _share_consents(session, org.id, cases)
         registry.hooks_for(enabled).load_demo_data(
             session=session, organisation=org, cases=cases, staff=staff, today=today,
             context_for=partial(_context_for, session, registry, perms, org.id),
@@ -133,6 +142,18 @@ def _context_for(session: Session, registry: PluginRegistry, perms: dict[Role, f
     current = load_current_user(session, user.id, org_id, perms)
     assert current is not None, "a demo staff member belongs to the organisation"
     return Context(session, current, registry, today=day)
+
+
+def _share_consents(session: Session, org_id: int, cases: list[Case]) -> None:
+    """Two participants in three agreed, on the day their case opened, that what a referral needs
+    may be shared with partners (a module refers only with that consent); one of them withdrew it."""
+    rows = [Consent(org_id=org_id, person_id=c.person_id, purpose=ConsentPurpose.share_with_partners.value, method=ConsentMethod.signed.value,
+                    given_on=c.opened_on, recorded_by_id=c.case_manager_id) for i, c in enumerate(cases) if i % 3 != 2]
+    if rows:
+        rows[-1].withdrawn_on = rows[-1].given_on + timedelta(days=1)
+        rows[-1].withdrawn_by_id = rows[-1].recorded_by_id
+    session.add_all(rows)
+    session.flush()
 
 
 def _name(rng: random.Random, sex: Sex, family: tuple[str, str] | None = None) -> tuple[str, str]:

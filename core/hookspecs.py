@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # hook specs are never resolved at run time by Litestar
 
 hookspec = pluggy.HookspecMarker("homecoming")
 
-HOOKS_VERSION = "0.2"
+HOOKS_VERSION = "0.3"
 """The version of the hook contract (``"X.Y"``): ``Y`` grows when hooks or optional arguments are
 added, ``X`` when a deprecated hook or argument is removed. Compared with ``Module.requires_hooks``."""
 
@@ -233,6 +233,48 @@ def verify_records(session: Session, organisation: Organisation) -> list[str]:
     :return: a list of problems, as sentences for the operator.
 
     .. versionadded:: 0.2
+    """
+
+
+# --- data protection (docs/privacy.md) -----------------------------------------------------------
+
+
+@hookspec
+def person_data(ctx: Context, person_id: int) -> dict[str, Any] | None:
+    """What the module holds about one person of ``ctx``'s organisation, for the person's copy of
+    their data (a data-subject access request, ``/persons/{id}/export.json``).
+
+    Called for every installed module, enabled for the organisation or not (a module switched off
+    still holds what it recorded), each separately; the answer is shown under the module's name.
+    Include the module's rows about the person and about the person's cases (``ctx.org_id``
+    only), as JSON values: dates as ISO strings, amounts as decimal strings (never floats),
+    attachments by their metadata only. Read only; write nothing.
+
+    :param ctx: the context of the administrator asking for the export.
+    :param person_id: the person (of ``ctx.org_id``).
+    :return: a JSON-serialisable ``dict``, or ``None`` when the module holds nothing about them.
+
+    .. versionadded:: 0.3
+    """
+
+
+@hookspec
+def anonymise_case(ctx: Context, case_id: int) -> None:
+    """Erase what identifies the person in the module's records of one case, when the case is
+    anonymised after the organisation's retention period (``core.services.privacy``).
+
+    Called for every installed module, inside the transaction of the anonymisation (after core
+    has anonymised the case and before it commits). Blank free text (notes, descriptions,
+    addresses below the district, names); keep what the module's figures count (dates, states,
+    amounts, categories), so its reports do not change. Never touch the ledger: its entries and
+    amounts stay, so the books still balance. A file attached to the case is erased with
+    :func:`core.plugin_api.erase_attachments`. Raise nothing for a case the module knows nothing
+    of.
+
+    :param ctx: the context of whoever anonymises (an administrator, or the command line).
+    :param case_id: the case (of ``ctx.org_id``), already closed past the retention period.
+
+    .. versionadded:: 0.3
     """
 
 

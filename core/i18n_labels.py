@@ -102,4 +102,14 @@ LABELS: dict[str, str] = {
     "self_report": N_("Self-report"),
     "partner": N_("Partner organisation"),
     "community": N_("Community"),
+    # ConsentPurpose (docs/privacy.md)
+    "records": N_("Keeping and using their records in the programme"),
+    "share_with_partners": N_("Sharing what a referral needs with partner organisations"),
+    "contact_family": N_("Contacting and visiting their family"),
+    "photos": N_("Photographs and their story in reports to donors"),
+    # ConsentMethod
+    "signed": N_("Signed form"),
+    "thumbprint": N_("Thumbprint"),
+    "verbal": N_("Verbal, witnessed by staff"),
+    # "guardian" (given by a guardian) has the label of the relation above.
 }

@@ -63,7 +63,8 @@ from core.services.attachments import attachment_content, get_attachment, save_a
 from core.services.cases import get_case
 from core.services.consent import has_consent
 from core.services.events import record_event
-from core.services.persons import family_of, get_person
+from core.services.persons import families_of, family_of, get_person
+from core.services.privacy import anonymised_name, case_ids_of, erase_attachments, exported_row
 from core.services.programme import by_month
 from core.validation import parse
 from core.web.deps import Ctx, Db
@@ -71,6 +72,7 @@ from core.web.forms import Form, MultipartForm
 from core.web.module_tabs import module_events_tab
 from core.web.pdf import PdfUnavailable, pdf_language, render_pdf
 from core.web.rendering import act, render, see_other
+from core.web.tables import Sheet, table_download, workbook_download
 
 __all__ = [
     "ALL_ROLES",
@@ -103,12 +105,18 @@ __all__ = [
     "Permission",
     "Person",
     "RecordNotFound",
+    "Sheet",
     "Relation",
     "Role",
     "User",
     "act",
+    "anonymised_name",
     "attachment_content",
     "by_month",
+    "case_ids_of",
+    "erase_attachments",
+    "exported_row",
+    "families_of",
     "family_of",
     "format_date",
     "format_money",
@@ -130,6 +138,8 @@ __all__ = [
     "see_other",
     "staff",
     "store_attachment",
+    "table_download",
     "uploads",
     "use_locale",
+    "workbook_download",
 ]

@@ -7,15 +7,25 @@ Validation messages are written in English as gettext message ids; the web layer
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_serializer
 
 from core.i18n import N_
 from core.models import CaseStatus, CloseReason, Relation, Sex
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+SENSITIVE_FIELDS: dict[str, frozenset[str]] = {"person": frozenset({"medical_notes"}), "case": frozenset({"offence"})}
+"""The fields of a person's and a case's record that only holders of ``records.sensitive`` see or
+set (docs/security.md "Access")."""
+
+
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+"""The id of a record named in a request: a row's id is a positive 64-bit integer, so a larger
+number names nothing and is refused as input (SQLite cannot even compare it: it was a 500)."""
 
 
 def _blank_to_none(value: object) -> object:
@@ -46,6 +56,8 @@ class PersonIn(_Input):
     commune: Text | None = Field(None, title="Commune")
     district: Text | None = Field(None, title="District")
     province: Text | None = Field(None, title="Province")
+    # Sensitive: set only by holders of ``records.sensitive``; left as it is when not sent.
+    medical_notes: LongText | None = Field(None, title="Medical notes")
 
     @field_validator("date_of_birth")
     @classmethod
@@ -58,23 +70,25 @@ class PersonIn(_Input):
 
 
 class PersonLinkIn(_Input):
-    relative_id: int = Field(title="Family member")
+    relative_id: RecordId = Field(title="Family member")
     relation: Relation = Field(title="Relation")
 
 
 class CaseIn(_Input):
-    person_id: int = Field(title="Person")
+    person_id: RecordId = Field(title="Person")
     programme: Text = Field("", title="Programme")
-    case_manager_id: int | None = Field(None, title="Case manager")
+    case_manager_id: RecordId | None = Field(None, title="Case manager")
     prison: Text | None = Field(None, title="Prison")
     prisoner_number: Text | None = Field(None, title="Prisoner number")
     sentence_start: date | None = Field(None, title="Sentence start")
     sentence_end: date | None = Field(None, title="Sentence end")
     expected_release: date | None = Field(None, title="Expected release")
+    # Sensitive: set only by holders of ``records.sensitive``; left as it is when not sent.
+    offence: LongText | None = Field(None, title="Offence")
 
 
 class CaseEditIn(CaseIn):
-    person_id: int | None = Field(None, title="Person")  # type: ignore[assignment]
+    person_id: RecordId | None = Field(None, title="Person")  # type: ignore[assignment]
 
 
 class StatusChangeIn(_Input):
@@ -93,7 +107,7 @@ class EventIn(_Input):
         "", title="Notes"
     )
     payload: dict[str, object] = Field(default_factory=dict)
-    corrects_id: int | None = None
+    corrects_id: RecordId | None = None
 
     @field_validator("occurred_on")
     @classmethod
@@ -101,6 +115,23 @@ class EventIn(_Input):
         if value > date.today():
             raise ValueError(N_("The date cannot be in the future."))
         return value
+
+
+class DataProtectionIn(_Input):
+    """The data protection form: the roles (besides administrators) that see sensitive fields, and
+    how many months after closing a case is anonymised (empty: never automatically). The range
+    is checked by :func:`core.services.admin.set_data_protection`."""
+
+    sensitive_roles: list[str] = Field(default_factory=list, title="Roles that see medical notes and offence details")
+    retention_months: int | None = Field(None, title="Anonymise closed cases after (months)")
+
+    @field_validator("sensitive_roles", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        # A form sends one checked box as a string, several as a list, none at all as nothing.
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else value
 
 
 class FollowUpPolicyIn(_Input):
@@ -137,8 +168,31 @@ class TokenIn(BaseModel):
 # --- API output --------------------------------------------------------------------------------
 
 
-class PersonOut(BaseModel):
+class _Withholding(BaseModel):
+    """An output whose sensitive fields are left out (absent, not ``null``) for a reader who may
+    not see them: build it with :meth:`for_reader`."""
+
+    _withheld: frozenset[str] = PrivateAttr(default=frozenset())
+    record_type: ClassVar[str] = ""
+
+    @classmethod
+    def for_reader(cls, values: Any, sees_sensitive: bool) -> Any:
+        out = cls.model_validate(values)
+        if not sees_sensitive:
+            out._withheld = SENSITIVE_FIELDS[cls.record_type]
+        return out
+
+    @model_serializer(mode="wrap")
+    def _leave_out_withheld(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        for name in self._withheld:
+            data.pop(name, None)
+        return data
+
+
+class PersonOut(_Withholding):
     model_config = ConfigDict(from_attributes=True)
+    record_type: ClassVar[str] = "person"
     id: int
     name: str
     name_km: str | None
@@ -150,10 +204,14 @@ class PersonOut(BaseModel):
     commune: str | None
     district: str | None
     province: str | None
+    medical_notes: str | None = Field(
+        None, description="Only for users whose role may see sensitive fields (records.sensitive); absent otherwise."
+    )
 
 
-class CaseOut(BaseModel):
+class CaseOut(_Withholding):
     model_config = ConfigDict(from_attributes=True)
+    record_type: ClassVar[str] = "case"
     id: int
     person_id: int
     person_name: str
@@ -168,6 +226,9 @@ class CaseOut(BaseModel):
     status: str
     close_reason: str | None
     opened_on: date
+    offence: str | None = Field(
+        None, description="Only for users whose role may see sensitive fields (records.sensitive); absent otherwise."
+    )
 
 
 class EventOut(BaseModel):
@@ -221,3 +282,13 @@ class Page(BaseModel, Generic[T]):
     limit: int
     offset: int
     has_more: bool
+
+
+class ApiError(BaseModel):
+    """The body of every refusal the JSON API answers (4xx): ``detail`` a sentence for the user;
+    ``errors`` ``{field: message}`` for a refused record; ``extra`` Litestar's validation details."""
+
+    status_code: int
+    detail: str
+    errors: dict[str, str] | None = None
+    extra: list[dict[str, Any]] | dict[str, Any] | None = None

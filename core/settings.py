@@ -23,6 +23,7 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secure_cookies: bool = False
     session_hours: int = 12
+    session_idle_minutes: int = 60
     template_overrides: Path | None = None
     disabled_plugins: frozenset[str] = frozenset()
     debug: bool = False
@@ -37,7 +38,9 @@ def get_settings(database_url: str | None = None, **overrides: object) -> Settin
     template overrides), ``HOMECOMING_DISABLE_PLUGINS`` (comma-separated entry-point names that
     are not loaded at all), ``HOMECOMING_DEBUG``, ``HOMECOMING_BEHIND_PROXY`` (1 when one reverse
     proxy that sets ``X-Forwarded-For`` stands in front of the app: the audit trail then records
-    the address the proxy saw rather than the proxy's own).
+    the address the proxy saw rather than the proxy's own, and so does the sign-in throttle per
+    address), ``HOMECOMING_SESSION_IDLE_MINUTES`` (a session unused this long ends; 60 by default,
+    besides the absolute lifetime ``session_hours``).
     """
     env = os.environ
     values: dict[str, object] = {
@@ -49,6 +52,8 @@ def get_settings(database_url: str | None = None, **overrides: object) -> Settin
             p.strip() for p in env.get("HOMECOMING_DISABLE_PLUGINS", "").split(",") if p.strip()
         ),
     }
+    if env.get("HOMECOMING_SESSION_IDLE_MINUTES", "").strip().isdigit():
+        values["session_idle_minutes"] = max(1, int(env["HOMECOMING_SESSION_IDLE_MINUTES"]))
     if env.get("HOMECOMING_SECRET_KEY"):
         values["secret_key"] = env["HOMECOMING_SECRET_KEY"]
     if env.get("HOMECOMING_TEMPLATES"):

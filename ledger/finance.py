@@ -251,7 +251,7 @@ def budget_set(ctx: Ctx, data: Form) -> Response[Any]:
 
     year = str(data.get("year") or "")
     return act(ctx, action, lambda line: f"/ledger/budget?year={line.year}",
-               lambda e: _budget_page(ctx, int(year) if year.isdigit() else None, "USD", "", dict(data), e, 422))
+               lambda e: _budget_page(ctx, int(year) if year.isdecimal() else None, "USD", "", dict(data), e, 422))
 
 
 @post("/ledger/budget/{line_id:int}/delete", opt={"permission": POST}, name="ledger-budget-delete")

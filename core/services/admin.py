@@ -6,16 +6,16 @@ import re
 
 from sqlalchemy import select, update
 
-from core.auth import hash_password
+from core.auth import check_password_rules, end_user_sessions, hash_password
 from core.context import Context
-from core.errors import ActionRefused
+from core.errors import ActionRefused, InvalidInput
 from core.i18n import gettext as _
 from core.models import Membership, Organisation, OrganisationModule, Role, User, utcnow
+from core.schemas import DataProtectionIn
 from core.services.columns import too_long
 from sqlalchemy.orm import Session
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
 
 
 def set_module_enabled(ctx: Context, module: str, enabled: bool) -> None:
@@ -73,6 +73,45 @@ def set_supervisor(ctx: Context, user_id: int, supervisor_id: int | None) -> Non
     ctx.session.flush()
 
 
+RETENTION_RANGE = (12, 240)
+"""Months after closing a case may be kept before it is anonymised automatically (1 to 20 years)."""
+
+
+def data_protection(ctx: Context) -> dict[str, object]:
+    """The organisation's data protection settings as the form shows them: the roles besides
+    administrators that see sensitive fields, and the retention period (``None``: never)."""
+    org = ctx.organisation
+    chosen = {name.strip() for name in (org.sensitive_roles or "").split(",")}
+    return {
+        "sensitive_roles": [r.value for r in Role if r is not Role.admin and r.value in chosen],
+        "retention_months": org.retention_months,
+    }
+
+
+def set_data_protection(ctx: Context, data: DataProtectionIn) -> Organisation:
+    """Choose which roles see medical notes and offence details (administrators always do) and
+    how many months after closing a case is anonymised (``None``: never automatically).
+
+    Takes effect at each user's next request: permissions are read per request
+    (:func:`core.auth.load_current_user`). A value out of range or an unknown role is refused with
+    a message at its field, and nothing is changed.
+    """
+    errors: dict[str, str] = {}
+    choices = {r.value for r in Role if r is not Role.admin}
+    if not set(data.sensitive_roles) <= choices | {Role.admin.value}:
+        errors["sensitive_roles"] = _("Choose one of the options.")
+    low, high = RETENTION_RANGE
+    if data.retention_months is not None and not low <= data.retention_months <= high:
+        errors["retention_months"] = _("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
+    if errors:
+        raise InvalidInput(errors)
+    org = ctx.organisation
+    org.sensitive_roles = ",".join(r.value for r in Role if r is Role.admin or r.value in data.sensitive_roles)
+    org.retention_months = data.retention_months
+    ctx.session.flush()
+    return org
+
+
 def create_user(session: Session, email: str, name: str, password: str, locale: str | None = None) -> User:
     """Create a login. The email is the user name; passwords are stored as argon2 hashes."""
     email = email.strip().lower()
@@ -84,8 +123,7 @@ def create_user(session: Session, email: str, name: str, password: str, locale: 
     if too_long_fields:
         field, message = next(iter(too_long_fields.items()))
         raise ActionRefused(message, field)
-    if len(password) < MIN_PASSWORD:
-        raise ActionRefused(_("Use at least %(n)s characters.", n=MIN_PASSWORD), "password")
+    check_password_rules(password, email, name)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise ActionRefused(_("A user with this email already exists."), "email")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
@@ -127,6 +165,9 @@ def change_role(ctx: Context, user_id: int, role: Role) -> None:
         raise ActionRefused(_("This person is not on the staff of this organisation."), "user_id")
     if membership.role == Role.admin and role != Role.admin and _admin_count(ctx) <= 1:
         raise ActionRefused(_("An organisation needs at least one administrator."), "role")
+    if membership.role != role:
+        # Whatever was open under the old role closes: the user signs in again under the new one.
+        end_user_sessions(ctx.session, user_id, org_id=ctx.org_id)
     membership.role = role
     ctx.session.flush()
 
@@ -144,6 +185,7 @@ def remove_member(ctx: Context, user_id: int) -> None:
         .values(supervisor_id=None)
     )
     ctx.session.delete(membership)
+    end_user_sessions(ctx.session, user_id, org_id=ctx.org_id)
     ctx.session.flush()
 
 

@@ -14,12 +14,13 @@ import hashlib
 import io
 import re
 import secrets
+import threading
 import unicodedata
 from collections.abc import Collection
 from typing import Any
 
 from litestar.datastructures import UploadFile
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -86,7 +87,10 @@ def save_attachment(
     if media_type is None:
         raise InvalidInput({field: _not_allowed(allowed)})
     if media_type.startswith("image/"):
-        content = _clean_image(content)
+        try:
+            content = _clean_image(content)
+        except Exception:  # noqa: BLE001 - Pillow's verify() passes a cut-short JPEG; decoding it fails
+            raise InvalidInput({field: _("The photo could not be read: it is damaged or incomplete. Choose the photo again.")}) from None
     attachment = Attachment(
         org_id=org_id,
         key=secrets.token_urlsafe(32),
@@ -141,8 +145,25 @@ def _media_type(content: bytes, allowed: Collection[str]) -> str | None:
         return None
 
 
+_TRUNCATED_FLAG = threading.Lock()
+
+
 def _clean_image(content: bytes) -> bytes:
-    """The image re-encoded without metadata, turned upright, and no larger than MAX_IMAGE_SIDE."""
+    """The image re-encoded without metadata, turned upright, and no larger than MAX_IMAGE_SIDE.
+
+    :raises OSError: when the image is incomplete (an upload cut short). WeasyPrint sets Pillow's
+        process-wide ``LOAD_TRUNCATED_IMAGES`` when it is imported (training certificates), which
+        would pad such a photo with grey instead; it is off while an upload is decoded.
+    """
+    with _TRUNCATED_FLAG:
+        before, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            return _reencode(content)
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
+def _reencode(content: bytes) -> bytes:
     with Image.open(io.BytesIO(content)) as original:
         fmt = original.format
         image = ImageOps.exif_transpose(original)

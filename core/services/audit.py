@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.auth import SENSITIVE
 from core.context import Context
 from core.errors import RecordNotFound
 from core.models import AuditAction, AuditEntry, Case, Membership, Person, User
+from core.schemas import SENSITIVE_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +100,39 @@ def record_export(ctx: Context, record_type: str, filters: dict[str, Any], fmt: 
     ctx.session.commit()
 
 
+def record_download(ctx: Context, record_type: str, record_id: int, what: str, fmt: str) -> None:
+    """Record that the user downloaded ``what`` of one record (a person's copy of everything held
+    about them: ``"everything"``), and commit it. Refused, like a list's, when it cannot be recorded."""
+    _entry(ctx, AuditAction.exported, record_type, record_id, {"what": what, "format": fmt})
+    ctx.session.commit()
+
+
 # --- reading the trail ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TrailRow:
-    """One entry as the audit page shows it."""
+    """One entry as the audit page shows it.
+
+    ``changes`` is the entry's ``{field: [old, new]}`` as this reader may see it: for a reader
+    without ``records.sensitive``, a sensitive field (medical notes, offence) is there with
+    ``None`` instead of its values, so the page says it changed but not from what to what.
+    """
 
     entry: AuditEntry
     user_name: str | None
     record_label: str | None
+    changes: dict[str, list[Any] | None]
+
+
+def readable_changes(ctx: Context, entry: AuditEntry) -> dict[str, list[Any] | None]:
+    """The entry's changes with the values of sensitive fields withheld from a reader who may
+    not see them (see :class:`TrailRow`)."""
+    changes = dict(entry.changes or {})
+    if entry.action == AuditAction.exported or ctx.user.can(SENSITIVE):
+        return changes
+    hidden = SENSITIVE_FIELDS.get(entry.record_type, frozenset())
+    return {name: (None if name in hidden else values) for name, values in changes.items()}
 
 
 def record_label(ctx: Context, record_type: str, record_id: int) -> str:
@@ -161,7 +186,7 @@ def trail(
     found = ctx.session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1).offset(offset)).all()
     page = found[:limit]
     names = _record_names(ctx, [e for e, _name in page])
-    rows = [TrailRow(e, name, names.get((e.record_type, e.record_id))) for e, name in page]
+    rows = [TrailRow(e, name, names.get((e.record_type, e.record_id)), readable_changes(ctx, e)) for e, name in page]
     return rows, len(found) > limit
 
 

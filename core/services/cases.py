@@ -12,7 +12,7 @@ from core.models import STATUS_ORDER, Case, CaseGoal, CaseStatus, CloseReason, G
 from core.schemas import CaseEditIn, CaseIn, GoalIn, GoalUpdateIn, StatusChangeIn
 from core.services import audit, events
 from core.services.columns import check_lengths
-from core.services.persons import get_person
+from core.services.persons import get_person, writable_values
 from core.services.search import prefix_match
 
 COUNT_CAP = 1000
@@ -161,7 +161,7 @@ def create_case(ctx: Context, data: CaseIn) -> Case:
     except RecordNotFound:
         raise ActionRefused(_("Choose a person of this organisation."), "person_id") from None
     _check_case_fields(ctx, data)
-    values = data.model_dump()
+    values = writable_values(ctx, data, "case")
     case = Case(org_id=ctx.org_id, opened_on=ctx.today, status=CaseStatus.referred, **values)
     ctx.session.add(case)
     ctx.session.flush()
@@ -171,9 +171,12 @@ def create_case(ctx: Context, data: CaseIn) -> Case:
 
 
 def update_case(ctx: Context, case: Case, data: CaseEditIn) -> Case:
-    """Replace the case's details; the audit trail records the fields that changed (old, new)."""
+    """Replace the case's details; the audit trail records the fields that changed (old, new).
+
+    The offence details change only when sent (and only for holders of ``records.sensitive``)."""
     _check_case_fields(ctx, data)
-    values = data.model_dump(exclude={"person_id"})
+    values = writable_values(ctx, data, "case")
+    values.pop("person_id", None)
     before = audit.snapshot(case, list(values))
     for name, value in values.items():
         setattr(case, name, value)

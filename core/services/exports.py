@@ -2,7 +2,9 @@
 
 The rows are found by the same search the list pages use (so a download holds exactly what the
 page would show, page after page) and written with the columns of an import (docs/import.md):
-an export of persons imports back as persons, an export of cases as cases.
+an export of persons imports back as persons, an export of cases as cases. A holder of
+``records.sensitive`` also gets the sensitive field as a last column (``medical_notes``,
+``offence``), which an import ignores.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.auth import SENSITIVE
 from core.context import Context
 from core.errors import ActionRefused
 from core.i18n import format_number
@@ -34,7 +37,7 @@ def person_table(ctx: Context, q: str = "") -> tuple[list[str], list[list[Any]]]
     rows, has_more = persons.search_persons(ctx, q, EXPORT_CAP)
     if has_more:
         raise _too_many()
-    header = column_names("persons")
+    header = column_names("persons") + (["medical_notes"] if ctx.user.can(SENSITIVE) else [])
     return header, [[_value(getattr(p, c)) for c in header] for p in rows]
 
 
@@ -45,10 +48,12 @@ def case_table(
     found, has_more, _total = cases.search_cases(ctx, q, status, case_manager_id, prison, EXPORT_CAP)
     if has_more:
         raise _too_many()
-    return column_names("cases"), _case_rows(ctx, [row.id for row in found])
+    sensitive = ctx.user.can(SENSITIVE)
+    return column_names("cases") + (["offence"] if sensitive else []), _case_rows(ctx, [row.id for row in found], sensitive)
 
 
-def _case_rows(ctx: Context, ids: list[int]) -> Iterator[list[Any]]:
+def _case_rows(ctx: Context, ids: list[int], sensitive: bool) -> Iterator[list[Any]]:
+    extra = [Case.offence] if sensitive else []
     for start in range(0, len(ids), _IDS_PER_QUERY):
         chunk = ids[start : start + _IDS_PER_QUERY]
         details = {
@@ -58,7 +63,7 @@ def _case_rows(ctx: Context, ids: list[int]) -> Iterator[list[Any]]:
                     Case.id, Person.name, Person.date_of_birth, Person.id_number, Case.programme,
                     User.email.label("case_manager_email"), Case.prison, Case.prisoner_number, Case.sentence_start,
                     Case.sentence_end, Case.expected_release, Case.actual_release, Case.status, Case.close_reason,
-                    Case.closed_on, Case.opened_on,
+                    Case.closed_on, Case.opened_on, *extra,
                 )
                 .join(Person, Person.id == Case.person_id)
                 .outerjoin(User, User.id == Case.case_manager_id)

@@ -49,6 +49,10 @@ MAX_EMPTY_RUN = 1_000
 MAX_COLUMNS = 200
 """Cells beyond this many in a row are not read (a sheet formatted to its last column)."""
 KINDS = ("persons", "cases")
+FORMULA = ("=", "@")
+"""How a cell a spreadsheet program would run as a formula starts (CSV injection: ``=HYPERLINK(…)``,
+``@SUM(…)``); no name, date or number does, so such a cell is refused rather than stored. (``+``
+and ``-`` start phone numbers and are safe: downloads quote them, core/web/tables.py.)"""
 EARLIEST = date(1900, 1, 1)
 
 Progress = Callable[[int, int], None]
@@ -206,7 +210,9 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        # Formulas as written, not their last results: a formula cell is refused (FORMULA), never
+        # taken silently as its cached value or as an empty cell when it has none.
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
     except Exception:  # noqa: BLE001 - a damaged or foreign zip: openpyxl raises many kinds
         raise _refuse(_("The file could not be read as an Excel workbook (.xlsx).")) from None
@@ -357,6 +363,9 @@ def read_rows(kind: str, content: bytes) -> tuple[Checked, list[_Row]]:
             raise _refuse(_("The file has more than %(n)s rows; split it into smaller files.", n=format_number(MAX_ROWS)))
         values = {column.name: _blank(row[i]) if i < len(row) else None for i, column in mapping.items()}
         rows.append(_Row(number, values, written, checked.errors))
+        for name, value in values.items():
+            if isinstance(value, str) and value.startswith(FORMULA):
+                rows[-1].fail(name, _("“%(value)s” is a spreadsheet formula, not a value: type the value itself.", value=value[:60]))
     checked.rows_total = len(rows)
     if not rows:
         raise _refuse(_("The file has column names but no rows."))

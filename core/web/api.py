@@ -7,38 +7,56 @@ then send ``Authorization: Bearer <token>``. The OpenAPI schema is at ``/schema/
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import litestar
-from litestar import Router
+from litestar import Request, Router
 from litestar.exceptions import NotAuthorizedException
+from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from core import auth
-from core.auth import PUBLIC
+from core.auth import MAX_ID, PUBLIC, SENSITIVE
+from core.context import Context
 from core.models import Case, Organisation
 from core.schemas import (
-    CaseIn, CaseOut, EventIn, EventOut, GoalIn, GoalOut, GoalUpdateIn, Page, PersonIn, PersonOut, PlanAreaOut, ReadinessOut, TokenIn,
+    ApiError, CaseIn, CaseOut, EventIn, EventOut, GoalIn, GoalOut, GoalUpdateIn, Page, PersonIn, PersonOut, PlanAreaOut, ReadinessOut, TokenIn,
 )
 from core.services import audit, cases, events, persons, readiness
-from core.web.deps import Ctx, Db
+from core.web.deps import Ctx, Db, origin_of
 
-get = partial(litestar.get, sync_to_thread=True)
-post = partial(litestar.post, sync_to_thread=True)
-put = partial(litestar.put, sync_to_thread=True)
+#: the refusals every operation may answer, documented in the schema so clients (and the fuzz
+#: run, tests/fuzz) know them; 400 (a malformed request) Litestar documents by itself
+REFUSALS = {
+    401: ResponseSpec(ApiError, description="No valid bearer token"),
+    403: ResponseSpec(ApiError, description="The token's role may not do this"),
+    404: ResponseSpec(ApiError, description="No such record in the token's organisation"),
+    422: ResponseSpec(ApiError, description="The record breaks a rule; `errors` names the fields"),
+}
+get = partial(litestar.get, sync_to_thread=True, responses=REFUSALS)
+post = partial(litestar.post, sync_to_thread=True, responses=REFUSALS)
+put = partial(litestar.put, sync_to_thread=True, responses=REFUSALS)
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0)]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_ID)]
+StaffId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
 
 
-def _case_out(case: Case) -> CaseOut:
-    return CaseOut.model_validate({**{c: getattr(case, c) for c in CaseOut.model_fields if c != "person_name"}, "person_name": case.person.name})
+def _case_out(ctx: Context, case: Case) -> CaseOut:
+    """The case as the API shows it; the offence details only to holders of ``records.sensitive``."""
+    values = {**{c: getattr(case, c) for c in CaseOut.model_fields if c != "person_name"}, "person_name": case.person.name}
+    return CaseOut.for_reader(values, ctx.user.can(SENSITIVE))
+
+
+def _person_out(ctx: Context, person: object) -> PersonOut:
+    """The person as the API shows them; the medical notes only to holders of ``records.sensitive``."""
+    return PersonOut.for_reader(person, ctx.user.can(SENSITIVE))
 
 
 @post("/tokens", opt={"permission": PUBLIC}, status_code=201)
-def create_token(data: Annotated[TokenIn, Body()], db: Db) -> dict[str, str]:
-    """Exchange an email and password for a bearer token valid 30 days."""
-    user = auth.authenticate(db, data.email, data.password)
+def create_token(request: Request[Any, Any, Any], data: Annotated[TokenIn, Body()], db: Db) -> dict[str, str]:
+    """Exchange an email and password for a bearer token valid 30 days (throttled as sign-in is)."""
+    user = auth.authenticate(db, data.email, data.password, origin_of(request).ip, request.app.state.login_throttle)
     if user is None or not user.memberships:
         raise NotAuthorizedException("wrong email or password")
     org_ids = {m.org_id: m for m in user.memberships}
@@ -56,40 +74,40 @@ def create_token(data: Annotated[TokenIn, Body()], db: Db) -> dict[str, str]:
 @get("/persons", opt={"permission": "persons.view"})
 def list_persons(ctx: Ctx, q: FromQuery[str] = "", limit: Limit = 50, offset: Offset = 0) -> Page[PersonOut]:
     rows, has_more = persons.search_persons(ctx, q, limit, offset)
-    return Page[PersonOut](items=[PersonOut.model_validate(p) for p in rows], limit=limit, offset=offset, has_more=has_more)
+    return Page[PersonOut](items=[_person_out(ctx, p) for p in rows], limit=limit, offset=offset, has_more=has_more)
 
 
 @post("/persons", opt={"permission": "persons.edit"})
 def create_person(ctx: Ctx, data: Annotated[PersonIn, Body()]) -> PersonOut:
     person = persons.create_person(ctx, data)
     ctx.session.commit()
-    return PersonOut.model_validate(person)
+    return _person_out(ctx, person)
 
 
 @get("/persons/{person_id:int}", opt={"permission": "persons.view"})
 def get_person(ctx: Ctx, person_id: FromPath[int]) -> PersonOut:
-    person = PersonOut.model_validate(persons.get_person(ctx, person_id))
+    person = _person_out(ctx, persons.get_person(ctx, person_id))
     audit.record_view(ctx, "person", person_id)
     return person
 
 
 @get("/cases", opt={"permission": "cases.view"})
-def list_cases(ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str | None] = None, case_manager: FromQuery[int | None] = None, prison: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[CaseOut]:
+def list_cases(ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str | None] = None, case_manager: StaffId = None, prison: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> Page[CaseOut]:
     rows, has_more, _total = cases.search_cases(ctx, q, status, case_manager, prison, limit, offset)
     found = {c.id: c for c in ctx.session.scalars(select(Case).where(Case.id.in_([r.id for r in rows])))}
-    return Page[CaseOut](items=[_case_out(found[r.id]) for r in rows], limit=limit, offset=offset, has_more=has_more)
+    return Page[CaseOut](items=[_case_out(ctx, found[r.id]) for r in rows], limit=limit, offset=offset, has_more=has_more)
 
 
 @post("/cases", opt={"permission": "cases.edit"})
 def create_case(ctx: Ctx, data: Annotated[CaseIn, Body()]) -> CaseOut:
     case = cases.create_case(ctx, data)
     ctx.session.commit()
-    return _case_out(case)
+    return _case_out(ctx, case)
 
 
 @get("/cases/{case_id:int}", opt={"permission": "cases.view"})
 def get_case(ctx: Ctx, case_id: FromPath[int]) -> CaseOut:
-    case = _case_out(cases.get_case(ctx, case_id))
+    case = _case_out(ctx, cases.get_case(ctx, case_id))
     audit.record_view(ctx, "case", case_id)
     return case
 
@@ -135,7 +153,7 @@ def update_goal(ctx: Ctx, case_id: FromPath[int], goal_id: FromPath[int], data: 
 
 
 @get("/releases", opt={"permission": "cases.view"})
-def list_releases(ctx: Ctx, days: Annotated[int, QueryParameter(ge=1, le=366)] = 90, case_manager: FromQuery[int | None] = None) -> list[ReadinessOut]:
+def list_releases(ctx: Ctx, days: Annotated[int, QueryParameter(ge=1, le=366)] = 90, case_manager: StaffId = None) -> list[ReadinessOut]:
     """Cases still inside whose expected release is in the next ``days`` days (or passed without a
     release), soonest first, with their plan's areas and open goals."""
     return [

@@ -9,10 +9,13 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Litestar, Request, Response, Router
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -21,8 +24,9 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
+from sqlalchemy.exc import DataError
 
-from core.auth import LANGUAGE_COOKIE, PUBLIC, AuthMiddleware, permission_guard, role_permissions
+from core.auth import LANGUAGE_COOKIE, PUBLIC, AuthMiddleware, LoginThrottle, permission_guard, role_permissions
 from core.db import make_engine, make_session_factory
 from core.errors import ActionRefused, InvalidInput, RecordNotFound
 from core.i18n import LOCALES, Catalogs, negotiate, set_translations
@@ -31,11 +35,26 @@ from core.plugins import PluginRegistry, get_plugin_manager
 from core.settings import Settings, get_settings
 from core.web import api, files, pages
 from core.web.deps import provide_ctx, provide_db
-from core.web.templating import build_environment
+from core.web.templating import STATIC, build_environment
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC_CACHE = CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable=True)
+"""Static files are cached for a year: pages link them with a fingerprint of their content
+(core.web.templating.static_url), so a new release changes their address."""
+GZIP = DefineMiddleware(CompressionMiddleware, config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6))
+"""Static files are gzipped (the middleware sits on their routers only). Pages and API answers
+are not: compressing a response that holds a secret (the CSRF token) next to text an attacker can
+put in it (a search) leaks the secret (BREACH); a reverse proxy may compress them where that risk
+is judged acceptable."""
+
+
+def _static_router(path: str, directory: Path, name: str) -> Router:
+    return create_static_files_router(
+        path=path, directories=[directory], opt={"permission": PUBLIC}, name=name, cache_control=STATIC_CACHE, middleware=[GZIP]
+    )
+
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
@@ -45,7 +64,11 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
+    # No page needs these browser features; a script that got in could not use them either.
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+"""Sent when ``secure_cookies`` is on, i.e. the site is served over HTTPS only."""
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
@@ -55,7 +78,10 @@ async def security_headers(message: Message, scope: Scope) -> None:
         headers = list(message.get("headers", []))
         # A response that sets its own CSP (an attachment, core.web.files) keeps it.
         own = any(name.lower() == b"content-security-policy" for name, _value in headers)
-        message["headers"] = headers + [h for h in SECURITY_HEADERS if not (own and h[0] == b"content-security-policy")]  # type: ignore[typeddict-item]
+        extra = [h for h in SECURITY_HEADERS if not (own and h[0] == b"content-security-policy")]
+        if scope["app"].state.settings.secure_cookies:
+            extra.append(HSTS)
+        message["headers"] = headers + extra  # type: ignore[typeddict-item]
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -138,6 +164,22 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[An
     return _error_page(request, exc.status_code, _("Something is not right"), str(detail))
 
 
+def _on_overflow(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+    """A number in the address or a form beyond what the database (64-bit integers) or a date can
+    hold, such as ``?page=10**30``: bad input, answered 400 like any other (docs/security.md,
+    "Bad input"); the request's transaction is rolled back, as for every error."""
+    log.info("number out of range on %s %s: %s", request.method, request.url.path, exc)
+    return _on_http(request, ClientException(detail=_("A number in the request is too large.")))
+
+
+def _on_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+    """PostgreSQL's "out of range" for such a number (SQLite's is the OverflowError above); any
+    other data error is a server error."""
+    if getattr(exc.orig, "sqlstate", None) == "22003":  # numeric_value_out_of_range
+        return _on_overflow(request, OverflowError(str(exc.orig)))
+    return _on_server_error(request, exc)
+
+
 def _on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong."), _("The error was logged."))
@@ -158,7 +200,7 @@ def _module_routers(registry: PluginRegistry) -> list[Router]:
         handlers = list(loaded.module.route_handlers)
         if loaded.module.static is not None:
             handlers.append(
-                create_static_files_router(path=f"/static/{name}", directories=[loaded.module.static], opt={"permission": PUBLIC}, name=f"static-{name}")
+                _static_router(f"/static/{name}", loaded.module.static, f"static-{name}")
             )
         if handlers:
             # An always-on module's routes are not tagged: the guard never hides them.
@@ -185,7 +227,7 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
             # registered one by one at the app level.
             Router(path="/", route_handlers=[*pages.ROUTES, *files.ROUTES]),
             api.router,
-            create_static_files_router(path="/static", directories=[STATIC], opt={"permission": PUBLIC}, name="static"),
+            _static_router("/static", STATIC, "static"),
             *_module_routers(registry),
         ],
         dependencies={"ctx": Provide(provide_ctx), "db": Provide(provide_db)},
@@ -196,6 +238,8 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
             secret=settings.secret_key,
             cookie_name="hc_csrf",
             cookie_secure=settings.secure_cookies,
+            # Pages carry the token in their forms and in htmx's headers; no script reads the cookie.
+            cookie_httponly=True,
             cookie_samesite="lax",
             exclude=["/api/"],
         ),
@@ -215,6 +259,8 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
             ActionRefused: _on_refused,
             InvalidInput: _on_invalid,
             HTTPException: _on_http,
+            OverflowError: _on_overflow,
+            DataError: _on_data_error,
             HTTP_500_INTERNAL_SERVER_ERROR: _on_server_error,
         },
         state=State(
@@ -226,6 +272,7 @@ def create_app(settings: Settings | None = None, registry: PluginRegistry | None
                 "write_session_factory": make_session_factory(engine, writes=True),
                 "catalogs": catalogs,
                 "perms_by_role": role_permissions(registry),
+                "login_throttle": LoginThrottle(),
             }
         ),
         on_startup=[_freeze_startup_objects],

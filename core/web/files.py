@@ -12,8 +12,7 @@ from litestar.params import FromPath
 from sqlalchemy import select
 
 from core.errors import RecordNotFound
-from core.models import Attachment
-from core.services.attachments import attachment_content
+from core.models import Attachment, AttachmentContent
 from core.web.deps import Ctx
 
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -28,8 +27,11 @@ def attachment_file(ctx: Ctx, key: FromPath[str]) -> Response[Any]:
     # A photo is shown in the browser; a PDF is downloaded (opened by the reader outside the
     # app's pages). Neither is sniffed as something else or cached by a shared proxy.
     disposition = "attachment" if attachment.kind == "pdf" else "inline"
+    content = ctx.session.scalar(select(AttachmentContent.data).where(AttachmentContent.attachment_id == attachment.id))
+    if content is None:  # erased when its case was anonymised (core.services.privacy)
+        raise RecordNotFound
     return Response(
-        attachment_content(ctx.session, attachment),
+        content,
         media_type=attachment.media_type,
         headers={
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.filename)}",

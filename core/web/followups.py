@@ -33,7 +33,7 @@ FEED_SUFFIX = ".ics"
 def _manager_filter(ctx: Context, case_manager: str) -> int | None:
     """The case manager whose list is shown: the one asked for, everyone (``all``), or by default
     case managers their own and everyone else all."""
-    if case_manager.strip().isdigit():
+    if case_manager.strip().isdecimal():
         return int(case_manager)
     if case_manager == ALL or ctx.user.role != Role.case_manager:
         return None

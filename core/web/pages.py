@@ -22,16 +22,19 @@ from core.errors import ActionRefused, RecordNotFound
 from core.i18n import LOCALES
 from core.i18n import gettext as _
 from core.models import CaseStatus, CloseReason, GoalArea, GoalState, Relation, Role, Sex, User
-from core.schemas import CaseEditIn, CaseIn, EventIn, FollowUpPolicyIn, GoalIn, GoalUpdateIn, PersonIn, PersonLinkIn, StatusChangeIn
+from core.schemas import CaseEditIn, CaseIn, DataProtectionIn, EventIn, FollowUpPolicyIn, GoalIn, GoalUpdateIn, PersonIn, PersonLinkIn, StatusChangeIn
 from core.services import admin, audit, cases, dashboard, events, exports, persons, readiness
 from core.services import followups
 from core.validation import parse
 from core.web.forms import Form, fields_of, option_label, split_payload
-from core.web.deps import Ctx, Db
+from core.web.account import ROUTES as ACCOUNT_ROUTES
+from core.web.account import set_session_cookie, signed_out
+from core.web.deps import Ctx, Db, origin_of
 from core.web.readiness import ROUTES as READINESS_ROUTES
 from core.web.followups import ROUTES as FOLLOW_UP_ROUTES
 from core.web.programme import ROUTES as PROGRAMME_ROUTES
 from core.web.imports import ROUTES as IMPORT_ROUTES
+from core.web.privacy import ROUTES as PRIVACY_ROUTES
 from core.web.reports import ROUTES as REPORT_ROUTES
 from core.web.tables import table_download
 from core.web.rendering import act, render, see_other
@@ -56,7 +59,9 @@ def login_page(next: FromQuery[str] = "/") -> Template:  # noqa: A002 - the quer
 @post("/login", opt={"permission": PUBLIC})
 def login(request: Request[Any, Any, Any], data: Form, db: Db) -> Response[Any]:
     email = str(data.get("email", ""))
-    user = auth.authenticate(db, email, str(data.get("password", "")))
+    settings = request.app.state.settings
+    origin = origin_of(request)
+    user = auth.authenticate(db, email, str(data.get("password", "")), origin.ip, request.app.state.login_throttle)
     memberships = [] if user is None else sorted(user.memberships, key=lambda m: m.org_id)
     if user is None or not memberships:
         return Template(
@@ -64,20 +69,15 @@ def login(request: Request[Any, Any, Any], data: Form, db: Db) -> Response[Any]:
             context={"next": data.get("next", "/"), "email": email, "errors": {"__all__": _("Wrong email or password, or the account is locked for a while.")}},
             status_code=400,
         )
-    token = auth.start_session(db, user, memberships[0].org_id, request.app.state.settings.session_hours)
+    token = auth.start_session(
+        db, user, memberships[0].org_id, settings.session_hours, settings.session_idle_minutes, origin.ip, origin.user_agent
+    )
     db.commit()
     target = str(data.get("next") or "/")
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
     response = see_other(target)
-    response.set_cookie(
-        auth.SESSION_COOKIE,
-        token,
-        httponly=True,
-        secure=request.app.state.settings.secure_cookies,
-        samesite="lax",
-        max_age=request.app.state.settings.session_hours * 3600,
-    )
+    set_session_cookie(response, settings, token)
     return response
 
 
@@ -87,9 +87,7 @@ def logout(request: Request[Any, Any, Any], db: Db) -> Response[Any]:
     if token:
         auth.end_session(db, token)
         db.commit()
-    response = see_other("/login")
-    response.delete_cookie(auth.SESSION_COOKIE)
-    return response
+    return signed_out(request)
 
 
 @post("/language", opt={"permission": PUBLIC})
@@ -104,7 +102,10 @@ def set_language(request: Request[Any, Any, Any], data: Form, db: Db) -> Respons
         db.commit()
     back = str(data.get("next") or "/")
     response = see_other(back if back.startswith("/") and not back.startswith("//") else "/")
-    response.set_cookie(auth.LANGUAGE_COOKIE, str(locale), max_age=365 * 86400, samesite="lax", httponly=True)
+    response.set_cookie(
+        auth.LANGUAGE_COOKIE, str(locale), path="/", max_age=365 * 86400, samesite="lax", httponly=True,
+        secure=request.app.state.settings.secure_cookies,
+    )
     return response
 
 
@@ -255,7 +256,7 @@ def person_link(ctx: Ctx, person_id: FromPath[int], data: Form) -> Response[Any]
 def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "", status: FromQuery[str] = "", case_manager: FromQuery[str] = "", prison: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     page = max(page, 1)
     # A string: the filter form sends ``case_manager=`` for "All", which an int parameter refuses.
-    manager_id = int(case_manager) if case_manager.strip().isdigit() else None
+    manager_id = int(case_manager) if case_manager.strip().isdecimal() else None
     rows, has_more, total = cases.search_cases(
         ctx, q, status or None, manager_id, prison or None, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
@@ -285,7 +286,7 @@ def case_list(request: Request[Any, Any, Any], ctx: Ctx, q: FromQuery[str] = "",
 
 def _case_download(ctx: Context, q: str, status: str, case_manager: str, prison: str, fmt: str) -> Response[Any]:
     """Every case the list shows for these filters, as CSV or Excel, with the columns of an import."""
-    manager_id = int(case_manager) if case_manager.strip().isdigit() else None
+    manager_id = int(case_manager) if case_manager.strip().isdecimal() else None
     header, rows = exports.case_table(ctx, q, status or None, manager_id, prison or None)
     audit.record_export(ctx, "case", {"q": q, "status": status, "case_manager": manager_id, "prison": prison}, fmt)
     return table_download(f"cases-{ctx.user.org_slug}", header, rows, fmt)
@@ -464,7 +465,7 @@ def goal_update(ctx: Ctx, case_id: FromPath[int], goal_id: FromPath[int], data: 
 # --- administration ----------------------------------------------------------------------------
 
 
-def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, policy: dict[str, Any] | None = None) -> Template:
+def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, policy: dict[str, Any] | None = None, protection: dict[str, Any] | None = None) -> Template:
     org = ctx.organisation
     return render(
         ctx,
@@ -478,6 +479,8 @@ def _admin_page(ctx: Context, status_code: int = 200, errors: dict[str, str] | N
         policy=policy or {c: getattr(org, c) for c in FollowUpPolicyIn.model_fields},
         units=[("days", _("days")), ("months", _("months"))],
         roles=_choices(Role),
+        protection=protection or admin.data_protection(ctx),
+        sensitive_choices=_choices(Role, [r for r in Role if r is not Role.admin]),
         errors=errors or {},
         values=values or {},
     )
@@ -521,11 +524,23 @@ def admin_follow_up_policy(ctx: Ctx, data: Form) -> Response[Any]:
                lambda errors: _admin_page(ctx, 422, errors, policy=data))
 
 
+@post("/admin/data-protection", opt={"permission": "admin.settings"})
+def admin_data_protection(ctx: Ctx, data: Form) -> Response[Any]:
+    """Which roles see medical notes and offence details, and the retention period (docs/security.md)."""
+
+    def refused(errors: dict[str, str]) -> Template:
+        chosen = data.get("sensitive_roles", [])
+        shown = {"sensitive_roles": [chosen] if isinstance(chosen, str) else chosen, "retention_months": data.get("retention_months")}
+        return _admin_page(ctx, 422, errors, protection=shown)
+
+    return act(ctx, lambda: admin.set_data_protection(ctx, parse(DataProtectionIn, data)), "/admin#data-protection", refused)
+
+
 @post("/admin/staff/{user_id:int}/supervisor", opt={"permission": "admin.staff"})
 def admin_set_supervisor(ctx: Ctx, user_id: FromPath[int], data: Form) -> Response[Any]:
     """Who this staff member's overdue follow-ups escalate to (blank: the administrators)."""
     chosen = str(data.get("supervisor_id", "")).strip()
-    if chosen and not chosen.isdigit():
+    if chosen and not chosen.isdecimal():
         return _admin_page(ctx, 422, {"supervisor_id": _("Choose one of the options.")})
     return act(ctx, lambda: admin.set_supervisor(ctx, user_id, int(chosen) if chosen else None), "/admin#staff",
                lambda errors: _admin_page(ctx, 422, errors))
@@ -549,8 +564,8 @@ def admin_audit(
     page = max(page, 1)
     if record_type and record_type not in audit.RECORD_TYPES:
         raise RecordNotFound
-    rid = int(record_id) if record_id.strip().isdigit() else None
-    uid = int(user_id) if user_id.strip().isdigit() else None
+    rid = int(record_id) if record_id.strip().isdecimal() else None
+    uid = int(user_id) if user_id.strip().isdecimal() else None
     record_name = audit.record_label(ctx, record_type, rid) if record_type and rid is not None else None
     user_name = audit.user_label(ctx, uid) if uid is not None else None
     rows, has_more = audit.trail(ctx, record_type or None, rid, uid, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -607,6 +622,7 @@ ROUTES = [
     admin_change_role,
     admin_remove_staff,
     admin_follow_up_policy,
+    admin_data_protection,
     admin_set_supervisor,
     admin_audit,
     *REPORT_ROUTES,
@@ -614,5 +630,7 @@ ROUTES = [
     *PROGRAMME_ROUTES,
     *READINESS_ROUTES,
     *FOLLOW_UP_ROUTES,
+    *ACCOUNT_ROUTES,
+    *PRIVACY_ROUTES,
 ]
 

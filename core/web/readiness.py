@@ -26,7 +26,7 @@ def _filters(ctx: Context, days: int, case_manager: str) -> tuple[int, int | Non
     """The window (one of 30/60/90 days) and the case manager: a case manager's own cases unless
     they pick "all" (``case_manager=all``) or someone else."""
     days = days if days in readiness.WINDOWS else readiness.WINDOWS[-1]
-    if case_manager.strip().isdigit():
+    if case_manager.strip().isdecimal():
         return days, int(case_manager), case_manager
     if case_manager == "" and ctx.user.role == Role.case_manager:
         return days, ctx.user.id, str(ctx.user.id)

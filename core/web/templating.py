@@ -6,6 +6,8 @@ A template may extend the one it overrides with the ``default:`` prefix, e.g. a 
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,19 @@ from core.services.cases import close_reason_label, status_label
 from core.web.forms import option_label, payload_items
 
 CORE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+@cache
+def static_url(path: str) -> str:
+    """The address of core's static file ``path`` with a fingerprint of its content
+    (``/static/app.css?v=1a2b3c4d5e``): static files are cached for a year (core.web.app), so a
+    changed file must get a new address. Read once per process; a file that is missing (htmx
+    before ``homecoming assets``) gets its plain address."""
+    file = STATIC / path
+    if not file.is_file():
+        return f"/static/{path}"
+    return f"/static/{path}?v={hashlib.sha256(file.read_bytes()).hexdigest()[:10]}"
 
 
 def build_environment(overrides: Path | None, module_template_dirs: list[Path]) -> Environment:
@@ -44,6 +59,7 @@ def build_environment(overrides: Path | None, module_template_dirs: list[Path]) 
         close_reason_label=close_reason_label,
         option_label=option_label,
         payload_items=payload_items,
+        static_url=static_url,
     )
     env.filters.update(
         date=i18n.format_date,

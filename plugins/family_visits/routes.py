@@ -8,11 +8,8 @@ Handlers are thin, like grants': read the input, call a service, commit once, th
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Any, get_args
 
 import litestar
@@ -20,13 +17,15 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import Case, Context, Ctx, Form, PdfUnavailable, act, get_case, parse, pdf_language, render, render_pdf
+from core.plugin_api import (
+    Case, Context, Ctx, Form, PdfUnavailable, Sheet, act, get_case, parse, pdf_language, render, render_pdf, table_download,
+    workbook_download,
+)
 from core.plugin_api import gettext as _
 from plugins.family_visits import services
 from plugins.family_visits.schemas import ITEMS, LABELS, Currency, Payment, PlanIn, SettingsIn, VisitIn
 
 AnyRequest = Request[Any, Any, Any]
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _choices(values: Any) -> list[tuple[str, str]]:
@@ -205,37 +204,12 @@ def sheet_pdf(request: AnyRequest, ctx: Ctx, month: FromQuery[str] = "", prison:
 def sheet_xlsx(ctx: Ctx, month: FromQuery[str] = "", prison: FromQuery[str] = "") -> Response[Any]:
     """The sheet as an Excel workbook: one row per subsidy, amounts as exact numbers, and the
     totals per currency below."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     first = _month(month, ctx.today)
     data = services.sheet(ctx, first, prison)
     header, rows = services.sheet_table(ctx, data)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = first.strftime("%Y-%m")
-    sheet.append([_("Family visit subsidies"), ctx.organisation.name, first.strftime("%Y-%m"), prison or _("Every prison")])
-    sheet.append(header)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.append([])
-    for currency, total in data.totals.items():
-        sheet.append([_("Total"), "", "", "", "", "", "", "", "", "", "", total, currency])
-        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    for row in sheet.iter_rows(min_row=3):
-        if isinstance(row[0].value, date):
-            row[0].number_format = "yyyy-mm-dd"
-        for cell in row[8:12]:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00" if row[12].value == "USD" else "#,##0"
-    sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="family-visits-{first:%Y-%m}.xlsx"'})
+    title = [_("Family visit subsidies"), ctx.organisation.name, first.strftime("%Y-%m"), prison or _("Every prison")]
+    totals = [[_("Total"), "", "", "", "", "", "", "", "", "", "", total, currency] for currency, total in data.totals.items()]
+    return workbook_download(f"family-visits-{first:%Y-%m}", [Sheet(first.strftime("%Y-%m"), header, rows, above=[title], below=totals)])
 
 
 # --- reports ---------------------------------------------------------------------------------------
@@ -250,35 +224,13 @@ def reports(ctx: Ctx) -> Template:
 @litestar.get("/family-visits/reports/months.csv", opt={"permission": services.VIEW}, sync_to_thread=True, name="family-visits-reports-csv")
 def reports_csv(ctx: Ctx) -> Response[Any]:
     """The monthly figures as CSV (UTF-8 with a byte order mark, for spreadsheet programs)."""
-    header, rows = services.report_table(ctx)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([[str(v) for v in row] for row in rows])
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="family-visits-months.csv"'})
+    return table_download("family-visits-months", *services.report_table(ctx), "csv")
 
 
 @litestar.get("/family-visits/reports/months.xlsx", opt={"permission": services.VIEW}, sync_to_thread=True, name="family-visits-reports-xlsx")
 def reports_xlsx(ctx: Ctx) -> Response[Any]:
     """The same figures as the CSV, as an Excel workbook (amounts as exact numbers)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    header, rows = services.report_table(ctx)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Per month")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="family-visits-months.xlsx"'})
+    return table_download("family-visits-months", *services.report_table(ctx), "xlsx")
 
 
 ROUTES = [

@@ -56,7 +56,7 @@ def _ids(value: Any) -> Any:
         return []
     values = value if isinstance(value, list) else [value]
     values = [v for v in values if not (isinstance(v, str) and not v.strip())]
-    if not all(isinstance(v, int) or (isinstance(v, str) and v.strip().isdigit()) for v in values):
+    if not all(isinstance(v, int) or (isinstance(v, str) and v.strip().isdecimal()) for v in values):
         raise ValueError(N_("Choose among the family members shown."))
     return [int(v) for v in values]
 
@@ -97,7 +97,7 @@ class PlanIn(BaseModel):
     @field_validator("interval_months", mode="before")
     @classmethod
     def _interval(cls, value: Any) -> Any:
-        return int(value) if isinstance(value, str) and value.strip().isdigit() else (_blank_to_none(value) or 1)
+        return int(value) if isinstance(value, str) and value.strip().isdecimal() else (_blank_to_none(value) or 1)
 
     @field_validator("starts_on", mode="before")
     @classmethod

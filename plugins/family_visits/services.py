@@ -342,7 +342,7 @@ def _pay(ctx: Any, case: Case, plan: VisitPlan, visit: Visit, data: VisitIn) -> 
         meta["reference"] = visit.reference
     if approver is not None:
         meta["approved_by"] = approver.name
-    text = f"Family visit subsidy: {case.person.name} at {plan.prison}"
+    text = f"Family visit subsidy: case {case.id} at {plan.prison}"
     try:
         txn = post(ctx.session, book, visit.visited_on, text, [
             debit(EXPENSE, money(total, currency), currency),

@@ -9,12 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import (
+    ALL_ROLES, Case, CaseTab, Context, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, case_ids_of, exported_row,
+    hookimpl,
+)
 from core.plugin_api import lazy_gettext as _l
+from ledger.api import from_minor
 from plugins.grants import routes, services
+from plugins.grants.models import Grant, Movement, MonthFigures
 from plugins.grants.schemas import ApprovedEvent, MoneyEvent, MonthEvent, PlanEvent, RejectedEvent, WriteOffEvent
 
 NAME = "grants"
@@ -87,3 +94,51 @@ def load_demo_data(
     context_for: Callable[[User, date], Context],
 ) -> None:
     services.add_demo_grants(session, organisation, cases, staff, today, context_for)
+
+
+# --- data protection (docs/privacy.md) -------------------------------------------------------------
+
+
+@hookimpl
+def person_data(ctx: Context, person_id: int) -> dict[str, Any] | None:
+    """The person's grant applications with their cost items, tranches, repayment schedule,
+    movements and monthly business figures; amounts as decimal strings."""
+    case_ids = case_ids_of(ctx, person_id)
+    grants = list(ctx.session.scalars(select(Grant).where(Grant.org_id == ctx.org_id, Grant.case_id.in_(case_ids)).order_by(Grant.id))) if case_ids else []
+    if not grants:
+        return None
+    ids = [g.id for g in grants]
+    movements = list(ctx.session.scalars(select(Movement).where(Movement.org_id == ctx.org_id, Movement.grant_id.in_(ids)).order_by(Movement.day, Movement.id)))
+    months = list(ctx.session.scalars(select(MonthFigures).where(MonthFigures.org_id == ctx.org_id, MonthFigures.grant_id.in_(ids)).order_by(MonthFigures.month)))
+    money = {"from_minor": from_minor}
+    out = []
+    for g in grants:
+        out.append({
+            **exported_row(g, {"expected_income_minor": g.expected_income_currency, "contribution_minor": g.contribution_currency,
+                               "amount_minor": g.currency, "repayable_minor": g.currency}, **money),
+            "cost_items": [exported_row(i, {"amount_minor": i.currency}, **money) for i in g.items],
+            "tranches": [exported_row(t, {"amount_minor": g.currency}, **money) for t in g.tranches],
+            "instalments": [exported_row(i, {"amount_minor": g.currency}, **money) for i in g.instalments],
+            "movements": [
+                exported_row(m, {"amount_minor": g.currency, "loan_minor": g.currency, "paid_minor": m.paid_currency}, **money)
+                for m in movements if m.grant_id == g.id
+            ],
+            "month_figures": [
+                exported_row(f, {c: f.currency for c in ("sales_minor", "costs_minor", "drawings_minor", "stock_minor", "stock_change_minor")}, **money)
+                for f in months if f.grant_id == g.id
+            ],
+        })
+    return {"grants": out}
+
+
+@hookimpl
+def anonymise_case(ctx: Context, case_id: int) -> None:
+    """The business's description, village and commune, its registration certificate's number
+    and the free-text reasons and notes are emptied; business type, district, province, states,
+    dates and every amount stay (the ledger is not touched)."""
+    grant_ids = select(Grant.id).where(Grant.org_id == ctx.org_id, Grant.case_id == case_id)
+    ctx.session.execute(
+        update(Grant).where(Grant.id.in_(grant_ids)).values(description="", village="", commune="", certificate_number="", reject_reason="")
+    )
+    ctx.session.execute(update(Movement).where(Movement.org_id == ctx.org_id, Movement.grant_id.in_(grant_ids)).values(reason="", supplier=""))
+    ctx.session.execute(update(MonthFigures).where(MonthFigures.org_id == ctx.org_id, MonthFigures.grant_id.in_(grant_ids)).values(note=""))

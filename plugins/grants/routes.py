@@ -8,8 +8,6 @@ Handlers are thin, like training's: read the input, call a service, commit once,
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Any, get_args
 
@@ -18,24 +16,12 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, act, get_case, parse, render
+from core.plugin_api import ActionRefused, Case, Context, Ctx, Form, InvalidInput, act, get_case, parse, render, table_download
 from core.plugin_api import gettext as _
 from plugins.grants import services
 from plugins.grants.models import Grant
 from plugins.grants.schemas import (
-    LABELS,
-    ApproveIn,
-    Asset,
-    BusinessType,
-    CorrectIn,
-    Currency,
-    DisburseIn,
-    Method,
-    MonthIn,
-    PlanIn,
-    PurchaseIn,
-    RejectIn,
-    RepaymentIn,
+    LABELS, ApproveIn, Asset, BusinessType, CorrectIn, Currency, DisburseIn, Method, MonthIn, PlanIn, PurchaseIn, RejectIn, RepaymentIn,
     WriteOffIn,
 )
 
@@ -63,7 +49,7 @@ def _renumber(errors: dict[str, str], prefix: str, numbers: list[int]) -> dict[s
     out = {}
     for key, message in errors.items():
         parts = key.split(".")
-        if parts[0] == prefix and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(numbers):
+        if parts[0] == prefix and len(parts) > 2 and parts[1].isdecimal() and int(parts[1]) < len(numbers):
             key = ".".join([prefix, str(numbers[int(parts[1])]), *parts[2:]])
         out[key] = message
     return out
@@ -282,11 +268,11 @@ def reports(ctx: Ctx, by: FromQuery[str] = "year") -> Template:
 
 def _report_table(ctx: Context, by: str) -> tuple[list[str], list[list[Any]]]:
     """The per-fund figures as a header and rows, shared by the CSV and the Excel export;
-    amounts are plain decimal text of the currency's precision (never float)."""
+    amounts are Decimals of the currency's precision (never float)."""
     header = [_("Period"), _("Fund"), _("Currency"), _("Approved"), _("Disbursed"), _("Repaid"), _("Written off"),
               _("Not yet disbursed"), _("Loans outstanding")]
     rows = [
-        [r.period, r.fund, r.currency, *(str(r.amount(n)) for n in ("approved", "given", "repaid", "written_off", "not_yet_given", "loans_outstanding"))]
+        [r.period, r.fund, r.currency, *(r.amount(n) for n in ("approved", "given", "repaid", "written_off", "not_yet_given", "loans_outstanding"))]
         for r in services.fund_figures(ctx, by)
     ]
     return header, rows
@@ -295,41 +281,13 @@ def _report_table(ctx: Context, by: str) -> tuple[list[str], list[list[Any]]]:
 @litestar.get("/grants/reports/funds.csv", opt={"permission": services.VIEW}, sync_to_thread=True, name="grants-reports-csv")
 def reports_csv(ctx: Ctx, by: FromQuery[str] = "year") -> Response[Any]:
     """The per-fund figures as CSV (UTF-8 with a byte order mark, for spreadsheet programs)."""
-    header, rows = _report_table(ctx, _by(by))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="grants-funds.csv"'})
-
-
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return table_download("grants-funds", *_report_table(ctx, _by(by)), "csv")
 
 
 @litestar.get("/grants/reports/funds.xlsx", opt={"permission": services.VIEW}, sync_to_thread=True, name="grants-reports-xlsx")
 def reports_xlsx(ctx: Ctx, by: FromQuery[str] = "year") -> Response[Any]:
-    """The same figures as the CSV, as an Excel workbook (amounts as exact numbers with the
-    currency's decimals)."""
-    from decimal import Decimal
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    header, rows = _report_table(ctx, _by(by))
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Per fund")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([*row[:3], *(Decimal(v) for v in row[3:])])
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="grants-funds.xlsx"'})
+    """The same figures as the CSV, as an Excel workbook (amounts as exact numbers)."""
+    return table_download("grants-funds", *_report_table(ctx, _by(by)), "xlsx")
 
 
 ROUTES = [

@@ -387,7 +387,7 @@ def _lock_general_book(ctx: Context) -> Book:
 def _next_receipt(ctx: Context, year: int) -> str:
     prefix = f"GR-{year}-"
     numbers = ctx.session.scalars(select(Movement.receipt).where(Movement.org_id == ctx.org_id, Movement.receipt.like(prefix + "%")))
-    last = max((int(n[len(prefix):]) for n in numbers if n and n[len(prefix):].isdigit()), default=0)
+    last = max((int(n[len(prefix):]) for n in numbers if n and n[len(prefix):].isdecimal()), default=0)
     return f"{prefix}{last + 1:04d}"
 
 

@@ -10,10 +10,6 @@ rollback (``act``). Forms with files post ``multipart/form-data`` (``MultipartFo
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
-from decimal import Decimal
 from typing import Any, get_args
 
 import litestar
@@ -22,33 +18,18 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import Case, Context, Ctx, Form, MultipartForm, act, get_case, parse, render, uploads
+from core.plugin_api import (
+    Case, Context, Ctx, Form, MultipartForm, Sheet, act, get_case, parse, render, table_download, uploads, workbook_download,
+)
 from core.plugin_api import gettext as _
 from plugins.housing import services
 from plugins.housing.models import Repair
 from plugins.housing.schemas import (
-    MATERIALS,
-    REPAIR_TYPES,
-    STATUSES,
-    URGENCIES,
-    ApproveIn,
-    AssessmentIn,
-    CancelIn,
-    CompleteIn,
-    Currency,
-    Method,
-    PaymentIn,
-    PaymentKind,
-    ProgressIn,
-    QuoteIn,
-    RepairIn,
-    ReverseIn,
-    SendBackIn,
-    SettingsIn,
+    MATERIALS, REPAIR_TYPES, STATUSES, URGENCIES, ApproveIn, AssessmentIn, CancelIn, CompleteIn, Currency, Method, PaymentIn,
+    PaymentKind, ProgressIn, QuoteIn, RepairIn, ReverseIn, SendBackIn, SettingsIn,
 )
 
 AnyRequest = Request[Any, Any, Any]
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _choices(values: Any) -> list[tuple[str, str]]:
@@ -299,57 +280,30 @@ def reports(ctx: Ctx) -> Template:
 @litestar.get("/housing/reports/repairs.csv", opt={"permission": services.VIEW}, sync_to_thread=True, name="housing-reports-csv")
 def reports_csv(ctx: Ctx) -> Response[Any]:
     """Every repair as CSV (UTF-8 with a byte order mark, for spreadsheet programs)."""
-    header, rows = services.repairs_table(ctx)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([["" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for v in row] for row in rows])
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="housing-repairs.csv"'})
+    return table_download("housing-repairs", *services.repairs_table(ctx), "csv")
 
 
 @litestar.get("/housing/reports/repairs.xlsx", opt={"permission": services.VIEW}, sync_to_thread=True, name="housing-reports-xlsx")
 def reports_xlsx(ctx: Ctx) -> Response[Any]:
     """The same repairs as the CSV, plus the counts by status and type and the cost per home, as
     an Excel workbook (amounts as exact numbers)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     header, rows = services.repairs_table(ctx)
     data = services.report(ctx)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Repairs")[:31]
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00" if row[14].value == "USD" else "#,##0"
-    counts = workbook.create_sheet(_("By status and type")[:31])
-    counts.append([_("Status")] + [services.label(t) for t in REPAIR_TYPES] + [_("Total")])
-    for status in STATUSES:
-        counts.append([services.label(status)] + [data.count(status, t) for t in REPAIR_TYPES] + [data.count(status)])
+    counts = [[services.label(status)] + [data.count(status, t) for t in REPAIR_TYPES] + [data.count(status)] for status in STATUSES]
     counts.append([_("Total")] + [data.count(None, t) for t in REPAIR_TYPES] + [data.count()])
-    homes = workbook.create_sheet(_("Cost per home")[:31])
-    homes.append([_("Case"), _("Person"), _("Repairs"), _("Completed")]
-                 + [_("Approved (%(currency)s)", currency=c) for c in services.CURRENCIES]
-                 + [_("Paid (%(currency)s)", currency=c) for c in services.CURRENCIES])
-    for home in data.homes:
-        homes.append([home.case.id, home.case.person.name, home.repairs, home.completed]
-                     + [services.money(home.approved.get(c, 0), c) for c in services.CURRENCIES]
-                     + [services.money(home.paid.get(c, 0), c) for c in services.CURRENCIES])
-    for ws in (sheet, counts, homes):
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="housing-repairs.xlsx"'})
+    homes = [
+        [home.case.id, home.case.person.name, home.repairs, home.completed]
+        + [services.money(home.approved.get(c, 0), c) for c in services.CURRENCIES]
+        + [services.money(home.paid.get(c, 0), c) for c in services.CURRENCIES]
+        for home in data.homes
+    ]
+    return workbook_download("housing-repairs", [
+        Sheet(_("Repairs"), header, rows),
+        Sheet(_("By status and type"), [_("Status")] + [services.label(t) for t in REPAIR_TYPES] + [_("Total")], counts),
+        Sheet(_("Cost per home"), [_("Case"), _("Person"), _("Repairs"), _("Completed")]
+              + [_("Approved (%(currency)s)", currency=c) for c in services.CURRENCIES]
+              + [_("Paid (%(currency)s)", currency=c) for c in services.CURRENCIES], homes),
+    ])
 
 
 ROUTES = [

@@ -94,7 +94,7 @@ def _ids(value: Any) -> list[int]:
         return []
     values = value if isinstance(value, list) else [value]
     values = [v for v in values if not (isinstance(v, str) and not v.strip())]
-    if not all(isinstance(v, int) or (isinstance(v, str) and v.strip().isdigit()) for v in values):
+    if not all(isinstance(v, int) or (isinstance(v, str) and v.strip().isdecimal()) for v in values):
         raise ValueError(N_("Choose among the family members shown."))
     return [int(v) for v in values]
 

@@ -561,7 +561,7 @@ def pay(ctx: Any, repair: Repair, data: PaymentIn, invoices: Sequence[Upload]) -
     if data.reference:
         meta["reference"] = data.reference
     amount = money(amount_minor, currency)
-    text = f"Housing repair ({repair.repair_type}) for {case.person.name}: {NARRATION[data.kind]}"
+    text = f"Housing repair ({repair.repair_type}) for case {case.id}: {NARRATION[data.kind]}"
     try:
         txn = post(ctx.session, book, data.paid_on, text, [
             debit(setting.expense_account, amount, currency),

@@ -9,12 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.plugin_api import ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, hookimpl
+from core.plugin_api import (
+    ALL_ROLES, Case, CaseTab, Context, DashboardPanel, EventKind, Indicator, MenuItem, Module, Organisation, Permission, Role, User, case_ids_of,
+    exported_row, hookimpl,
+)
 from core.plugin_api import lazy_gettext as _l
+from ledger.api import from_minor
 from plugins.release_support import routes, services
+from plugins.release_support.models import ChecklistStep, ReleaseRecord
 from plugins.release_support.schemas import ReversalEvent, StepEvent, SupportEvent
 
 NAME = services.NAME
@@ -86,3 +93,41 @@ def load_demo_data(
     context_for: Callable[[User, date], Context],
 ) -> None:
     services.add_demo_support(session, organisation, cases, staff, today, context_for)
+
+
+# --- data protection (docs/privacy.md) -------------------------------------------------------------
+
+
+@hookimpl
+def person_data(ctx: Context, person_id: int) -> dict[str, Any] | None:
+    """What the person was given at release (money as decimal strings, the pack's items) and the
+    release checklist of their cases."""
+    case_ids = case_ids_of(ctx, person_id)
+    if not case_ids:
+        return None
+    records = list(ctx.session.scalars(
+        select(ReleaseRecord).where(ReleaseRecord.org_id == ctx.org_id, ReleaseRecord.case_id.in_(case_ids)).order_by(ReleaseRecord.id)
+    ))
+    steps = list(ctx.session.scalars(
+        select(ChecklistStep).where(ChecklistStep.org_id == ctx.org_id, ChecklistStep.case_id.in_(case_ids)).order_by(ChecklistStep.id)
+    ))
+    if not (records or steps):
+        return None
+    return {
+        "release_records": [
+            {**exported_row(r, {c: r.currency for c in ("fare_minor", "food_minor", "night_rate_minor")}, from_minor),
+             "lines": [exported_row(line, {"cost_minor": line.currency}, from_minor) for line in r.lines]}
+            for r in records
+        ],
+        "checklist": [exported_row(s) for s in steps],
+    }
+
+
+@hookimpl
+def anonymise_case(ctx: Context, case_id: int) -> None:
+    """The notes and reversal reasons of what was given, and the checklist's details (who
+    collected, a document's number), are emptied; dates, steps, items and amounts stay."""
+    ctx.session.execute(
+        update(ReleaseRecord).where(ReleaseRecord.org_id == ctx.org_id, ReleaseRecord.case_id == case_id).values(notes="", reversal_reason="")
+    )
+    ctx.session.execute(update(ChecklistStep).where(ChecklistStep.org_id == ctx.org_id, ChecklistStep.case_id == case_id).values(detail=""))

@@ -9,11 +9,7 @@ field-level messages (422) after a rollback.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import date
-from decimal import Decimal
 from typing import Any, get_args
 
 import litestar
@@ -21,12 +17,12 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import Case, Context, Ctx, Form, InvalidInput, act, get_case, gettext as _, parse, render, staff
+from core.plugin_api import Case, Context, Ctx, Form, InvalidInput, act, get_case, parse, render, staff, table_download
+from core.plugin_api import gettext as _
 from plugins.release_support import services
 from plugins.release_support.schemas import STEPS, Currency, ItemIn, ReceiptIn, RecordIn, ReverseIn, SettingsIn, StepIn
 
 AnyRequest = Request[Any, Any, Any]
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QTY = re.compile(r"qty_(\d+)")
 LOW = re.compile(r"low_(\d+)")
 
@@ -42,7 +38,7 @@ def _counts(data: dict[str, Any], pattern: re.Pattern[str]) -> tuple[dict[int, i
         text = (value[-1] if isinstance(value, list) else value or "").strip()
         if not text:
             out[int(match.group(1))] = 0
-        elif text.isdigit() and int(text) <= 1_000_000:
+        elif text.isdecimal() and int(text) <= 1_000_000:
             out[int(match.group(1))] = int(text)
         else:
             errors[key] = _("Enter a whole number, zero or more.")
@@ -79,36 +75,7 @@ def record_list(ctx: Ctx) -> Template:
 
 
 def _table_response(ctx: Context, kind: str) -> Response[Any]:
-    header, rows = services.record_table(ctx)
-    if kind == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([[v.isoformat() if isinstance(v, date) else str(v) for v in row] for row in rows])
-        return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="release-support.csv"'})
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Release support")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0" if cell.value == cell.value.to_integral_value() and row[4].value == "KHR" else "#,##0.00"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="release-support.xlsx"'})
+    return table_download("release-support", *services.record_table(ctx), kind)
 
 
 @litestar.get("/release-support/export.csv", opt={"permission": services.VIEW}, sync_to_thread=True, name="release-support-csv")

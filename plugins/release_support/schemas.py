@@ -63,7 +63,7 @@ def count_of(value: Any) -> Any:
     value = _blank_to_none(value)
     if isinstance(value, str):
         text = value.strip()
-        if not text.isdigit():
+        if not text.isdecimal():
             raise ValueError(N_("Enter a whole number, zero or more."))
         return int(text)
     return value

@@ -444,7 +444,7 @@ def record_support(ctx: Any, case: Case, data: RecordIn, quantities: dict[int, i
         pack[line.currency] += line.cost_minor
     legs += [credit(STOCK_ACCOUNT, money(pack[c], c), c) for c in sorted(pack) if pack[c]]
     try:
-        txn = post(ctx.session, book, data.given_on, f"Support at release: {case.person.name}", legs,
+        txn = post(ctx.session, book, data.given_on, f"Support at release: case {case.id}", legs,
                    meta={"plugin": NAME, "case_id": case.id, "fund": fund.code, "release_id": record.id},
                    links=[f"release-{record.id}"], created_by=ctx.user.id)
     except LedgerError as exc:

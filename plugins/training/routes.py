@@ -8,8 +8,6 @@ Handlers are thin, like core's: read the input, call a service, commit once, the
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any, get_args
 
 import litestar
@@ -18,12 +16,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from core.plugin_api import (
-    PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, PdfUnavailable, RecordNotFound, act, format_date, get_case, parse, pdf_language,
-    render, render_pdf, see_other,
+    PUBLIC, ActionRefused, Case, Context, Ctx, Db, Form, PdfUnavailable, RecordNotFound, act, format_date, get_case, parse,
+    pdf_language, render, render_pdf, see_other, table_download,
 )
 from core.plugin_api import gettext as _
 from plugins.training import services
-from plugins.training.models import Cohort, Course, Enrolment, TrainingSession
+from plugins.training.models import Cohort, Course, Enrolment
 from plugins.training.schemas import LABELS, AssessmentIn, CohortIn, CourseIn, DropOutIn, DropReason, EnrolIn, Location, SessionIn, Trade
 
 AnyRequest = Request[Any, Any, Any]
@@ -275,46 +273,14 @@ def _cohort_table(ctx: Context) -> tuple[list[str], list[list[Any]]]:
 def reports_csv(ctx: Ctx) -> Response[Any]:
     """The per-cohort figures as CSV (UTF-8 with a byte order mark, so that spreadsheet programs
     read Khmer correctly)."""
-    header, rows = _cohort_table(ctx)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(
-        "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="training-cohorts.csv"'},
-    )
-
-
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return table_download("training-cohorts", *_cohort_table(ctx), "csv")
 
 
 @litestar.get("/training/reports/cohorts.xlsx", opt={"permission": services.VIEW}, sync_to_thread=True, name="training-reports-xlsx")
 def reports_xlsx(ctx: Ctx) -> Response[Any]:
-    """The same per-cohort figures as the CSV, as an Excel workbook (one sheet, the CSV's header
-    in bold and frozen; numbers stay numbers, dates stay ISO text as in the CSV)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    header, rows = _cohort_table(ctx)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Per cohort")[:31]  # Excel limits a sheet name to 31 characters
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGH", (30, 12, 12, 24, 10, 12, 10, 18), strict=True):
-        sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(
-        out.getvalue(), media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="training-cohorts.xlsx"'},
-    )
+    """The same per-cohort figures as the CSV, as an Excel workbook (the header in bold and
+    frozen; numbers stay numbers, dates stay ISO text as in the CSV)."""
+    return table_download("training-cohorts", *_cohort_table(ctx), "xlsx")
 
 
 # --- the case tab ----------------------------------------------------------------------------------

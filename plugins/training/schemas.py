@@ -132,7 +132,7 @@ class EnrolIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    cohort_id: int = Field(title=N_("Cohort"))
+    cohort_id: int = Field(ge=1, le=2**63 - 1, title=N_("Cohort"))  # beyond: no row, and SQLite cannot compare it
 
 
 class DropOutIn(BaseModel):

@@ -155,6 +155,9 @@ def test_an_admin_changes_a_role_and_it_applies_at_once(client_for, db, world):
     response = post_form(admin, f"/admin/staff/{manager_id}/role", {"role": "viewer"})
     assert response.status_code == 303
     assert fresh(db).get(Membership, (manager_id, world.org_ids["a"])).role == Role.viewer
+    # Their sessions in this organisation ended with the change; signed in again, the new role holds.
+    assert manager.get("/persons/new", follow_redirects=False).headers["location"].startswith("/login")
+    login(manager, world.email("a", Role.case_manager))
     assert manager.get("/persons/new").status_code == 403
 
     refused = post_form(admin, f"/admin/staff/{manager_id}/role", {"role": "emperor"})

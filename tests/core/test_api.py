@@ -241,3 +241,23 @@ def test_the_openapi_schema_lists_the_api(app):
     assert {"/api/tokens", "/api/persons", "/api/persons/{person_id}", "/api/cases", "/api/cases/{case_id}", "/api/cases/{case_id}/events"} <= set(paths)
     assert {"get", "post"} <= set(paths["/api/cases/{case_id}/events"])
     assert {"get", "post"} <= set(paths["/api/persons"])
+
+
+def test_numbers_beyond_any_row_are_refused_as_json_never_a_server_error(api_for, make_case, db):
+    """An id or offset larger than a 64-bit integer reached SQLite ("Python int too large") and
+    was a 500. Found by tests/fuzz (docs/security.md, "Bad input")."""
+    case = make_case("a")
+    events_before = count(db, Event)
+    client = api_for(Role.case_manager, "a")
+    huge = 10**30
+    for path in (f"/api/cases/{huge}", f"/api/persons/{huge}", f"/api/cases/{huge}/goals", f"/api/cases/{case.id}/goals/{huge}"):
+        response = client.get(path) if not path.endswith(f"goals/{huge}") else client.put(path, json={"description": "x", "state": "met"})
+        assert response.status_code == 404 and response.json()["detail"], path
+    for path in (f"/api/cases?case_manager={huge}", f"/api/releases?case_manager={huge}", f"/api/persons?offset={huge}"):
+        response = client.get(path)
+        assert response.status_code == 400 and response.json()["detail"], path
+    response = client.post("/api/cases", json={"person_id": huge})
+    assert response.status_code == 400 and [e["key"] for e in response.json()["extra"]] == ["person_id"]
+    response = client.post(f"/api/cases/{case.id}/events", json={"kind": "core.note", "occurred_on": "2024-01-01", "corrects_id": huge})
+    assert response.status_code == 400 and [e["key"] for e in response.json()["extra"]] == ["corrects_id"]
+    assert (count(db, Case), count(db, Event)) == (1, events_before)

@@ -176,3 +176,29 @@ def test_module_api_names_are_public() -> None:
     for name in ("Attachment", "MultipartForm", "store_attachment", "save_attachment", "get_attachment", "uploads", "attachment_content"):
         assert name in api.__all__ and getattr(api, name) is not None
     assert attachments.uploads({"f": "text"}, "f") == []
+
+
+def test_a_photo_cut_short_is_refused_with_a_message_not_a_server_error(db: Session, world: World) -> None:
+    """Pillow's ``verify()`` passes a JPEG whose end is missing (an upload cut off); re-encoding
+    it then failed with an OSError, a 500. Found by tests/fuzz (docs/security.md, "Bad input")."""
+    whole = picture("JPEG", (800, 600))
+    with pytest.raises(InvalidInput) as refused:
+        save_attachment(db, world.org_ids["a"], filename="roof.jpg", content=whole[: len(whole) // 2], plugin="housing", field="photos")
+    assert refused.value.errors == {"photos": "The photo could not be read: it is damaged or incomplete. Choose the photo again."}
+    assert count(db) == (0, 0)
+
+
+def test_a_photo_cut_short_is_refused_even_after_weasyprint_is_imported(db: Session, world: World) -> None:
+    """WeasyPrint (training certificates) turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when
+    imported, which padded a cut-short photo with grey and stored it; the upload check does not
+    depend on that flag."""
+    from PIL import ImageFile
+
+    import weasyprint  # noqa: F401 - its import sets the flag
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    whole = picture("JPEG", (800, 600))
+    with pytest.raises(InvalidInput, match="damaged or incomplete"):
+        save_attachment(db, world.org_ids["a"], filename="roof.jpg", content=whole[: len(whole) // 2], plugin="housing")
+    assert count(db) == (0, 0)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as WeasyPrint wants it for its own images

@@ -538,3 +538,14 @@ def test_a_download_longer_than_the_cap_is_refused_with_a_message(client_for, ma
     monkeypatch.setattr(exports, "EXPORT_CAP", 1)
     response = client_for(Role.admin, "a").get("/persons.csv")
     assert response.status_code in (400, 422) and "More than 1 rows match" in response.text
+
+
+def test_a_download_of_names_with_control_characters_drops_them_not_a_server_error(client_for, make_person):
+    """openpyxl refuses control characters in a cell: a person named through the API with one
+    (``"Sok\\x10Dara"``) made ``/persons.xlsx`` a 500. Found by tests/fuzz (docs/security.md, "Bad input")."""
+    make_person("a", name="Sok\x10 Dara\x07")
+    client = client_for(Role.admin, "a")
+    response = client.get("/persons.xlsx")
+    assert response.status_code == 200
+    assert [r["name"] for r in read_xlsx(response.content)] == ["Sok Dara"]
+    assert read_csv(client.get("/persons.csv").content)[0]["name"] == "Sok\x10 Dara\x07"  # CSV keeps what was typed

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from core.auth import PUBLIC, SESSION_COOKIE, hash_password, role_permissions, verify_password
-from core.models import Case, CaseGoal, Event, ImportBatch, Membership, OrganisationModule, Person, PersonLink, Role, User, WebSession
+from core.models import Case, CaseGoal, Consent, Event, ImportBatch, Membership, OrganisationModule, Person, PersonLink, Role, User, WebSession
 from core.schemas import PersonLinkIn
 from core.services import persons
 from core.services.attachments import save_attachment
@@ -84,11 +84,13 @@ def records(make_person, make_case, ctx_for, db, world) -> dict[str, object]:
     photo = save_attachment(db, world.org_ids["a"], filename="secret.pdf", content=b"%PDF-1.4\nSecret Sokha\n%%EOF\n", plugin="core")
     batch = ImportBatch(org_id=world.org_ids["a"], kind="persons", filename="secret.csv", sha256="0" * 64, content=b"name\nSecret Sokha\n")
     db.add(batch)
+    consent = Consent(org_id=world.org_ids["a"], person_id=person.id, purpose="records", method="signed", given_on=date(2025, 1, 1))
+    db.add(consent)
     db.commit()
     return {
         "person_id": person.id, "case_id": case.id, "user_id": world.users[("a", Role.viewer)], "module": "training",
         "book_id": book.id, "account_id": account.id, "txn_id": txn.id, "grant_id": 7, "fund_id": fund.id, "line_id": line.id,
-        "key": photo.key, "goal_id": goal.id, "batch_id": batch.id,
+        "key": photo.key, "goal_id": goal.id, "batch_id": batch.id, "consent_id": consent.id,
     }
 
 

@@ -1,6 +1,12 @@
 """core: data protection (consent records, sensitive fields and who sees them, retention and
 anonymisation) and accounts (idle sessions, signed-in devices, password changes)
 
+The audit trail's triggers (0005) are replaced by ones that allow exactly one kind of UPDATE: setting
+``changes`` to the redaction marker ``{"redacted": true}`` with every other column unchanged, which
+is how anonymising a case after the retention period removes the names and values its entries hold
+(core.services.privacy, docs/privacy.md). Any other UPDATE, every DELETE (and TRUNCATE) is still
+refused.
+
 Revision ID: 0006_core_protection
 Revises: 0005_core_audit
 Create Date: 2026-12-02 10:00:00
@@ -16,6 +22,46 @@ revision: str = '0006_core_protection'
 down_revision: Union[str, Sequence[str], None] = '0005_core_audit'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
+
+
+AUDIT = 'audit_entries'
+APPEND_ONLY = 'audit_entries is append-only'
+REDACTED = '{"redacted": true}'
+"""The one value an UPDATE may give ``audit_entries.changes`` (core.services.privacy.REDACTED as
+SQLAlchemy's JSON type writes it)."""
+KEPT = ('id', 'org_id', 'user_id', 'action', 'record_type', 'record_id', 'at', 'ip', 'user_agent')
+
+
+def _audit_triggers(allow_redaction: bool) -> None:
+    """(Re)create the append-only guard of ``audit_entries``: 0005's, or with the redaction allowed."""
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        allowed = ''
+        if allow_redaction:
+            new = ', '.join(f'NEW.{c}' for c in KEPT)
+            old = ', '.join(f'OLD.{c}' for c in KEPT)
+            allowed = (
+                f"IF TG_OP = 'UPDATE' AND NEW.changes::text = '{REDACTED}' "
+                f"AND ROW({new}) IS NOT DISTINCT FROM ROW({old}) THEN RETURN NEW; END IF; "
+            )
+        # The triggers of 0005 call this function; replacing it changes what they allow.
+        op.execute(
+            "CREATE OR REPLACE FUNCTION core_audit_append_only() RETURNS trigger AS $$ "
+            f"BEGIN {allowed}RAISE EXCEPTION '{APPEND_ONLY}'; END "
+            "$$ LANGUAGE plpgsql"
+        )
+    elif dialect == 'sqlite':
+        op.execute(f"DROP TRIGGER IF EXISTS {AUDIT}_no_update")
+        when = ''
+        if allow_redaction:
+            same = ' AND '.join(f'NEW.{c} IS OLD.{c}' for c in KEPT)
+            when = f"WHEN NOT (NEW.changes = '{REDACTED}' AND {same}) "
+        op.execute(
+            f"CREATE TRIGGER {AUDIT}_no_update BEFORE UPDATE ON {AUDIT} {when}"
+            f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"no append-only triggers for {dialect}")
 
 
 def upgrade() -> None:
@@ -50,9 +96,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consents'))
     )
     op.create_index('ix_consents_org_person', 'consents', ['org_id', 'person_id', 'purpose'], unique=False)
+    _audit_triggers(allow_redaction=True)
 
 
 def downgrade() -> None:
+    _audit_triggers(allow_redaction=False)
     op.drop_index('ix_consents_org_person', table_name='consents')
     op.drop_table('consents')
     op.drop_column('cases', 'anonymised_at')

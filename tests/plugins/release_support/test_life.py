@@ -297,3 +297,17 @@ def test_roles_and_settings_refusals(make_case, books, client_for, db: Session, 
     assert response.status_code == 422 and 'id="e-ceiling_khr"' in response.text and f'id="e-low_{stock.soap.id}"' in response.text
     row = fresh(db).get(SupportSettings, world.org_ids["a"])
     assert (row.fund_code, row.ceiling_khr_minor) == ("Reintegration", 400000)  # unchanged
+
+
+def test_a_count_in_superscript_digits_is_refused_not_a_server_error(make_case, books, client_for, db: Session) -> None:  # noqa: ANN001
+    """``"²".isdigit()`` is true but ``int("²")`` fails: a starter-pack count of "²" was a 500.
+    Found by tests/fuzz (docs/security.md, "Bad input"). Khmer digits are digits and count."""
+    stock = books("a")
+    case = make_case("a")
+    manager = client_for(Role.case_manager, "a")
+    url = f"/release-support/cases/{case.id}/records"
+    before = counts(db)
+    refused(send(manager, url, record_form(**{f"qty_{stock.soap.id}": "²"})), "Enter a whole number, zero or more.", f"qty_{stock.soap.id}")
+    refused(send(manager, url, record_form(food_days="²")), "Enter a whole number", "food_days")
+    assert counts(db) == before
+    assert send(manager, url, record_form(**{f"qty_{stock.soap.id}": "១"})).status_code == 303

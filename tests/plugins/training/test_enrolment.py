@@ -111,3 +111,12 @@ def test_drop_out_with_a_reason_frees_the_place(client_for, make_case, make_coho
     again = post_form(client, f"/training/enrolments/{enrolment.id}/drop-out", {"reason": "health", "dropped_on": today})
     assert again.status_code == 422 and "Only a student still enrolled can drop out." in again.text
     assert _enrol(client, next_case, cohort).status_code == 303  # the place is free again
+
+
+def test_a_cohort_id_beyond_any_row_is_refused_at_its_field(client_for, make_case, db: Session) -> None:
+    """A cohort id larger than a 64-bit integer reached SQLite and was a 500. Found by tests/fuzz
+    (docs/security.md, "Bad input")."""
+    case = make_case("a")
+    response = post_form(client_for(Role.case_manager, "a"), f"/training/cases/{case.id}/enrolments", {"cohort_id": "9" * 30})
+    assert response.status_code == 422 and 'id="e-cohort_id"' in response.text
+    assert _enrolments(db) == []
