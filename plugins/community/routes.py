@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from core.plugin_api import Case, Context, Ctx, Form, act, get_case, parse, render
+from core.plugin_api import Case, Context, Ctx, Form, Sheet, act, get_case, gettext as _, parse, render, table_download, workbook_download
 from plugins.community import services
 from plugins.community.models import Meeting, Partner
 from plugins.community.schemas import (
@@ -286,6 +286,33 @@ def reports(ctx: Ctx) -> Template:
                   totals=(sum(m.meetings for m in months), sum(m.former_prisoners for m in months), sum(m.family for m in months)), **_common())
 
 
+def _month_table(ctx: Context) -> tuple[list[str], list[list[Any]]]:
+    header = [_("Month"), _("Meetings held"), _("Former prisoners"), _("Family members")]
+    return header, [[m.month.strftime("%Y-%m"), m.meetings, m.former_prisoners, m.family] for m in services.month_rows(ctx)]
+
+
+@litestar.get("/community/reports/months.csv", opt={"permission": services.VIEW}, sync_to_thread=True, name="community-reports-csv")
+def reports_csv(ctx: Ctx) -> Response[Any]:
+    """Meetings held and attendance per month as CSV."""
+    return table_download("community-months", *_month_table(ctx), "csv")
+
+
+@litestar.get("/community/reports.xlsx", opt={"permission": services.VIEW}, sync_to_thread=True, name="community-reports-xlsx")
+def reports_xlsx(ctx: Ctx) -> Response[Any]:
+    """The report page as an Excel workbook: attendance per month, referrals by partner kind and
+    outcome, and the first-six-months share."""
+    first = services.add_months(ctx.today.replace(day=1), -11)
+    share = services.first_six_months(ctx)
+    outcomes = [[services.label(kind), *(counts[s] for s in STATUSES), total] for kind, counts, total in services.outcome_table(ctx, first, ctx.today)]
+    return workbook_download("community-reports", [
+        Sheet(_("Per month"), *_month_table(ctx)),
+        Sheet(_("Referrals"), [_("Kind"), *(services.label(s) for s in STATUSES), _("Total")], outcomes,
+              above=[[_("Referrals sent from %(first)s to %(last)s, by where they are now.", first=first.isoformat(), last=ctx.today.isoformat())]]),
+        Sheet(_("First six months"), [_("Released from"), _("Released to"), _("Released people"), _("Attended a meeting")],
+              [[share.released_from, share.released_to, share.cohort, share.attended]]),
+    ])
+
+
 # --- settings --------------------------------------------------------------------------------------
 
 
@@ -313,5 +340,5 @@ def settings_save(ctx: Ctx, data: Form) -> Response[Any]:
 
 ROUTES = [
     home, partner_list, partner_add, partner_page, partner_save, case_page, case_tab, refer, referral_answer, referral_list,
-    meeting_list, meeting_add, meeting_page, meeting_save, meeting_attend, meeting_pay, cost_reverse, reports, settings_page, settings_save,
+    meeting_list, meeting_add, meeting_page, meeting_save, meeting_attend, meeting_pay, cost_reverse, reports, reports_csv, reports_xlsx, settings_page, settings_save,
 ]

@@ -5,8 +5,11 @@ and the dashboard's panel of referrals waiting more than two weeks."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from core.models import Role
@@ -78,6 +81,15 @@ def test_meetings_attendance_share_and_indicators(make_case, ctx_for, client_for
     row = page.text.split(f'<tr data-month="{month(7).isoformat()[:7]}">')[1].split("</tr>")[0]
     assert row.endswith("<td>2</td><td>3</td><td>0</td>")
     assert d.actual_release is not None
+
+    # the same figures to take away: CSV per month, and a workbook with the share
+    viewer = client_for(Role.viewer, "a")
+    table = list(csv.reader(io.StringIO(viewer.get("/community/reports/months.csv").content.decode("utf-8-sig"))))
+    assert table[0] == ["Month", "Meetings held", "Former prisoners", "Family members"]
+    assert [month(7).isoformat()[:7], "2", "3", "0"] in table and len(table) == 13
+    book = load_workbook(io.BytesIO(viewer.get("/community/reports.xlsx").content))
+    assert book.sheetnames == ["Per month", "Referrals", "First six months"]
+    assert [c.value for c in book["First six months"][2]][2:] == [3, 1]
 
 
 def test_referrals_by_kind_and_outcome_and_the_dashboard_panel(make_case, make_partner, consent, ctx_for, client_for, db: Session) -> None:
