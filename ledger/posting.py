@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
@@ -116,6 +116,31 @@ def open_account(session: Session, book: Book, name: str, currencies: Iterable[s
 def find_account(session: Session, book: Book, name: str) -> Account | None:
     """The account of ``book`` named ``name``, or ``None``."""
     return session.scalar(select(Account).where(Account.book_id == book.id, Account.name == name))
+
+
+def payment_accounts(session: Session, org_id: int, currency: str | None = None, exclude: Iterable[str] = ()) -> list[str]:
+    """The general book's open asset accounts money can be paid from (``Assets:...``), allowing
+    ``currency`` when given, by name; ``exclude`` leaves some out (a stock account). What a
+    module's settings offer as "pay from" for each currency."""
+    book = general_book(session, org_id)
+    left_out = set(exclude)
+    rows = session.scalars(
+        select(Account).where(Account.book_id == book.id, Account.name.startswith("Assets:"), Account.closed_on.is_(None)).order_by(Account.name)
+    )
+    return [a.name for a in rows if a.name not in left_out and (currency is None or currency in a.currencies.split(","))]
+
+
+def check_payment_accounts(
+    session: Session, org_id: int, chosen: Mapping[str, tuple[str, str | None]], exclude: Iterable[str] = ()
+) -> dict[str, str]:
+    """Field messages for the chosen pay-from accounts that are not :func:`payment_accounts` of
+    their currency: ``chosen`` is ``{form field: (currency, account or empty)}``; an empty choice
+    is no error (the module asks for it when paying)."""
+    errors: dict[str, str] = {}
+    for field, (currency, account) in chosen.items():
+        if account and account not in payment_accounts(session, org_id, currency, exclude):
+            errors[field] = _("Choose an open asset account of the general book that holds %(currency)s.", currency=currency)
+    return errors
 
 
 def ensure_account(session: Session, book: Book, name: str, currencies: Iterable[str]) -> Account:

@@ -41,11 +41,11 @@ from core.plugin_api import (
 )
 from core.plugin_api import gettext as _
 from ledger.api import (
-    Account,
     ClosedPeriod,
     Fund,
     JournalTransaction,
     LedgerError,
+    check_payment_accounts,
     credit,
     debit,
     ensure_account,
@@ -53,6 +53,7 @@ from ledger.api import (
     from_minor,
     general_book,
     get_fund,
+    payment_accounts,
     post,
     require_available,
     reverse,
@@ -182,11 +183,7 @@ def funds(ctx: Context) -> list[Fund]:
 
 def pay_accounts(ctx: Context, currency: str | None = None) -> list[str]:
     """The general book's open asset accounts money can be paid from, allowing ``currency`` when given."""
-    book = general_book(ctx.session, ctx.org_id)
-    rows = ctx.session.scalars(
-        select(Account).where(Account.book_id == book.id, Account.name.startswith("Assets:"), Account.closed_on.is_(None)).order_by(Account.name)
-    )
-    return [a.name for a in rows if currency is None or currency in a.currencies.split(",")]
+    return payment_accounts(ctx.session, ctx.org_id, currency)
 
 
 def save_settings(ctx: Context, data: SettingsIn) -> CommunitySettings:
@@ -202,10 +199,7 @@ def save_settings(ctx: Context, data: SettingsIn) -> CommunitySettings:
             get_fund(ctx.session, ctx.org_id, data.fund)
         except LedgerError:
             errors["fund"] = _("Choose one of the options.")
-    for currency, field_name in (("USD", "pay_from_usd"), ("KHR", "pay_from_khr")):
-        chosen = getattr(data, field_name)
-        if chosen and chosen not in pay_accounts(ctx, currency):
-            errors[field_name] = _("Choose an open asset account of the general book that holds %(currency)s.", currency=currency)
+    errors |= check_payment_accounts(ctx.session, ctx.org_id, {"pay_from_usd": ("USD", data.pay_from_usd), "pay_from_khr": ("KHR", data.pay_from_khr)})
     if errors:
         raise InvalidInput(errors)
     row = ctx.session.get(CommunitySettings, ctx.org_id)

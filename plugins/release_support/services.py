@@ -39,12 +39,12 @@ from core.plugin_api import (
 )
 from core.plugin_api import gettext as _
 from ledger.api import (
-    Account,
     ClosedPeriod,
     Converter,
     Fund,
     JournalTransaction,
     LedgerError,
+    check_payment_accounts,
     credit,
     debit,
     ensure_account,
@@ -52,6 +52,7 @@ from ledger.api import (
     from_minor,
     general_book,
     get_fund,
+    payment_accounts,
     post,
     record_donor_income,
     require_available,
@@ -124,11 +125,7 @@ def label(value: str) -> str:
 def pay_accounts(ctx: Context, currency: str | None = None) -> list[str]:
     """The general book's open asset accounts money can be paid from (every ``Assets:`` account
     but the stock), allowing ``currency`` when given."""
-    book = general_book(ctx.session, ctx.org_id)
-    rows = ctx.session.scalars(
-        select(Account).where(Account.book_id == book.id, Account.name.startswith("Assets:"), Account.closed_on.is_(None)).order_by(Account.name)
-    )
-    return [a.name for a in rows if a.name != STOCK_ACCOUNT and (currency is None or currency in a.currencies.split(","))]
+    return payment_accounts(ctx.session, ctx.org_id, currency, exclude=[STOCK_ACCOUNT])
 
 
 def _refusal(exc: LedgerError, fields: dict[str, str], default: str = "__all__") -> ActionRefused:
@@ -163,11 +160,8 @@ def save_settings(ctx: Any, data: SettingsIn, thresholds: dict[int, int] | None 
             get_fund(ctx.session, ctx.org_id, data.fund)
         except LedgerError:
             raise ActionRefused(_("Choose one of the options."), "fund") from None
-    errors = {}
-    for currency, field_name in (("USD", "pay_from_usd"), ("KHR", "pay_from_khr")):
-        chosen = getattr(data, field_name)
-        if chosen and chosen not in pay_accounts(ctx, currency):
-            errors[field_name] = _("Choose an open asset account of the general book that holds %(currency)s.", currency=currency)
+    errors = check_payment_accounts(ctx.session, ctx.org_id, {"pay_from_usd": ("USD", data.pay_from_usd), "pay_from_khr": ("KHR", data.pay_from_khr)},
+                                    exclude=[STOCK_ACCOUNT])
     for item_id, value in (thresholds or {}).items():
         if value < 0 or value > 1_000_000:
             errors[f"low_{item_id}"] = _("Enter a whole number, zero or more.")

@@ -13,12 +13,14 @@ from ledger.api import (
     JournalTransaction,
     LedgerError,
     Leg,
+    check_payment_accounts,
     close_account,
     close_period,
     create_book,
     credit,
     debit,
     open_account,
+    payment_accounts,
     post,
     reverse,
     trial_balance,
@@ -125,6 +127,18 @@ def test_account_open_and_close_dates(ledger: Ledger) -> None:
     assert journal_counts(ledger.session) == before
     with pytest.raises(LedgerError, match="not an account name"):
         open_account(ledger.session, ledger.book, "Cash", ["USD"], DAY)
+
+
+def test_the_accounts_a_module_may_pay_from(ledger: Ledger) -> None:
+    """A module's settings offer the open asset accounts of the currency, and refuse the others."""
+    session, org = ledger.session, ledger.org_id
+    close_account(session, open_account(session, ledger.book, "Assets:Old-Safe", ["USD"], date(2026, 1, 1)), date(2026, 2, 1))
+    assert payment_accounts(session, org, "USD") == ["Assets:Bank:USD", "Assets:Receivable"]
+    assert payment_accounts(session, org, "KHR", exclude=["Assets:Receivable"]) == ["Assets:Cash:KHR"]
+    errors = check_payment_accounts(session, org, {"usd": ("USD", "Assets:Cash:KHR"), "khr": ("KHR", "Assets:Cash:KHR"), "old": ("USD", "Assets:Old-Safe"),
+                                                   "none": ("USD", ""), "expense": ("USD", "Expenses:Fees")})
+    assert set(errors) == {"usd", "old", "expense"}
+    assert errors["usd"] == "Choose an open asset account of the general book that holds USD."
 
 
 def test_closed_period_is_locked(ledger: Ledger) -> None:
