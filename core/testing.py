@@ -60,10 +60,10 @@ from core.auth import load_current_user, role_permissions
 from core.context import Context
 from core.db import make_engine, make_session_factory
 from core.migrate import upgrade
-from core.models import Case, CaseStatus, Membership, Organisation, Role, User
+from core.models import Case, CaseStatus, Consent, Membership, Organisation, Person, Role, User
 from core.plugins import PluginRegistry, get_plugin_manager
-from core.schemas import CaseIn, PersonIn, StatusChangeIn
-from core.services import cases, persons
+from core.schemas import CaseIn, PersonIn, PersonLinkIn, StatusChangeIn
+from core.services import cases, consent, persons
 from core.services.admin import create_organisation
 from core.settings import get_settings
 from core.testing_postgres import PostgresServer, start_server
@@ -352,6 +352,46 @@ def hc_case(hc_session: Session, hc_ctx: Callable[..., Context]) -> Callable[...
             cases.change_status(ctx, case, StatusChangeIn(status=CaseStatus.released, actual_release=released))
         hc_session.commit()
         return case
+
+    return make
+
+
+@pytest.fixture
+def hc_relative(hc_session: Session, hc_ctx: Callable[..., Context]) -> Callable[..., Person]:
+    """``hc_relative(case_or_person, name="Sok Srey", relation="parent", org=None)``: a committed
+    person linked to the case's person (or the person) as their ``relation`` (a
+    :class:`core.models.Relation` value: ``parent``, ``spouse``, ``sibling``, ``child``,
+    ``guardian``...), through core's services, as the family form does."""
+
+    def make(of: Case | Person, name: str = "Sok Srey", relation: str = "parent", org: OrgRef = None) -> Person:
+        ctx = hc_ctx(Role.case_manager, org)
+        person = persons.get_person(ctx, of.person_id if isinstance(of, Case) else of.id)
+        relative = persons.create_person(ctx, PersonIn(name=name))
+        persons.link_family(ctx, person, PersonLinkIn(relative_id=relative.id, relation=relation))
+        hc_session.commit()
+        return relative
+
+    return make
+
+
+@pytest.fixture
+def hc_consent(hc_session: Session, hc_ctx: Callable[..., Context]) -> Callable[..., Consent]:
+    """``hc_consent(case_or_person, purpose="share_with_partners", given_days_ago=0,
+    withdrawn_days_ago=None, org=None)``: the person's committed consent to ``purpose`` (a
+    :class:`core.models.ConsentPurpose` value), signed, recorded by the case manager through core's
+    services; withdrawn that many days ago when ``withdrawn_days_ago`` is given. What a module
+    asks with ``has_consent`` before it shares or uses something."""
+
+    def make(of: Case | Person, purpose: str = "share_with_partners", given_days_ago: int = 0,
+             withdrawn_days_ago: int | None = None, org: OrgRef = None) -> Consent:
+        ctx = hc_ctx(Role.case_manager, org)
+        person = persons.get_person(ctx, of.person_id if isinstance(of, Case) else of.id)
+        given = consent.record_consent(ctx, person, consent.ConsentIn(
+            purpose=purpose, method="signed", given_on=ctx.today - timedelta(days=given_days_ago)))
+        if withdrawn_days_ago is not None:
+            consent.withdraw_consent(ctx, person, given, consent.WithdrawalIn(withdrawn_on=ctx.today - timedelta(days=withdrawn_days_ago)))
+        hc_session.commit()
+        return given
 
     return make
 

@@ -24,7 +24,7 @@ def _modules_imported_once() -> None:
 
 # A module author's tests, written against the fixtures alone.
 AUTHOR_TESTS = '''
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -59,6 +59,20 @@ def test_the_ledger_helper(hc_ledger) -> None:
     assert hc_ledger.balance("Assets:Bank:USD") == Decimal("-25.00")
     assert hc_ledger.balance("Assets:Bank:USD", "KHR") == 0
     assert hc_ledger.check() == []
+
+
+def test_family_and_consent_for_a_module_that_needs_them(hc_case, hc_relative, hc_consent, hc_ctx) -> None:
+    from core.plugin_api import family_of, get_person, has_consent
+
+    case = hc_case("Chan Sophea")
+    mother = hc_relative(case, "Chan Srey", relation="parent")
+    ctx = hc_ctx(Role.case_manager)
+    assert [(str(r.value), p.name) for r, p, _link in family_of(ctx, get_person(ctx, case.person_id))] == [("parent", "Chan Srey")]
+    hc_consent(case, "share_with_partners", given_days_ago=10)
+    hc_consent(mother, "photos", given_days_ago=10, withdrawn_days_ago=2)
+    assert has_consent(ctx, case.person_id, "share_with_partners")
+    assert not has_consent(ctx, mother.id, "photos")  # withdrawn two days ago
+    assert has_consent(ctx, mother.id, "photos", on=ctx.today - timedelta(days=5))  # held then
 
 
 def test_the_other_organisation_sees_nothing_of_ours(hc_case, hc_client, hc_other_org, hc_other_staff) -> None:
@@ -102,14 +116,14 @@ def test_registered_as_a_pytest_plugin() -> None:
 def test_a_module_project_uses_the_fixtures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_author=AUTHOR_TESTS, test_only_training=ONLY_TRAINING)
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 def test_every_fixture_is_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "--fixtures")
     text = result.stdout.str()
     for name in ("hc_modules", "hc_database_url", "hc_registry", "hc_session", "hc_org", "hc_staff", "hc_other_org",
-                 "hc_other_staff", "hc_ctx", "hc_app", "hc_client", "hc_api", "hc_case", "hc_ledger"):
+                 "hc_other_staff", "hc_ctx", "hc_app", "hc_client", "hc_api", "hc_case", "hc_relative", "hc_consent", "hc_ledger"):
         assert f"\n{name}" in text, name
     assert "no docstring available" not in text.split("fixtures defined from core.testing")[1].split("fixtures defined from")[0]
 
@@ -119,5 +133,5 @@ def test_postgresql_with_the_option(pytester: pytest.Pytester) -> None:
         unavailable("PostgreSQL is not installed (apt-get install postgresql): --hc-postgresql not tested")
     pytester.makepyfile(test_author=AUTHOR_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers", "--hc-postgresql", "-v", "-k", "postgresql and (ledger or other)")
-    result.assert_outcomes(passed=2, deselected=6)
+    result.assert_outcomes(passed=2, deselected=8)
     result.stdout.fnmatch_lines(["*test_the_ledger_helper[[]postgresql[]] PASSED*", "*test_the_other_organisation_sees_nothing_of_ours[[]postgresql[]] PASSED*"])
