@@ -19,12 +19,13 @@ import heapq
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Connection, Engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, Integer, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.auth import hash_password
@@ -64,6 +65,17 @@ MAX_TYPICAL_EVENTS = 300
 BATCH = 50_000
 """Rows per executemany."""
 EVENTS_PER_TRANSACTION = 250_000
+TRANSACTIONS = 1_000_000
+"""Journal transactions in the organisations' general books."""
+LEDGER_EXTRA_ACCOUNTS = (
+    # what the modules' settings name, so the books hold every account their pages refer to
+    ("Expenses:Programme:Grants", "USD,KHR"),
+    ("Expenses:Programme:Release-Support", "USD,KHR"),
+    ("Expenses:Programme:Community", "USD,KHR"),
+    ("Assets:Receivable:Grant-Loans", "USD,KHR"),
+    ("Assets:Mobile-Money:USD", "USD"),
+    ("Assets:Mobile-Money:KHR", "KHR"),
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,7 @@ class CasePlan:
     person_id: int = 0
     manager_id: int = 0
     n_events: int = 0
+    prison: str = ""
 
 
 @dataclass
@@ -255,7 +268,7 @@ def timeline_of(plan: CasePlan, rng: random.Random, today: date) -> list[tuple[i
 
 
 def _at(day: date, bits: int) -> datetime:
-    return datetime.combine(day, dtime(8 + bits % 10, bits // 10 % 60), timezone.utc)
+    return datetime.combine(day, dtime(8 + bits % 10, bits // 10 % 60), UTC)
 
 
 def person_row(rng: random.Random, pid: int, org_id: int, sex: str, age: int, on: date, family: tuple[str, str] | None, where: tuple[str, str, str]) -> dict[str, Any]:
@@ -333,7 +346,7 @@ def event_row(eid: int, t: tuple[int, int, int, int, int], plan: CasePlan, offic
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _bulk_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _bulk_pragmas(dbapi_connection, _record) -> None:
     """For the load only (the app's own connections keep core.db's settings)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
@@ -364,7 +377,9 @@ def _prepare(database_url: str, force: bool) -> None:
 
 
 class Loader:
-    def __init__(self, engine: Engine, scale: float, seed: int, today: date) -> None:
+    def __init__(self, engine: Engine, scale: float, seed: int, today: date, with_modules: bool = True, with_ledger: bool = True) -> None:
+        self.with_modules = with_modules
+        self.with_ledger = with_ledger
         self.engine = engine
         self.scale = scale
         self.seed = seed
@@ -378,6 +393,61 @@ class Loader:
         plans = self.plan_cases(orgs)
         self.persons_and_cases(orgs, plans)
         self.events(orgs, plans)
+        if self.with_modules:
+            grants = self.modules(orgs, plans)
+        else:
+            grants = {}
+        if self.with_ledger:
+            self.ledger(orgs, plans, grants)
+
+    def modules(self, orgs: list[OrgRows], plans: list[CasePlan]) -> dict[int, list[int]]:
+        """Every built-in module's records for the organisations that use it (``bench.modules``)."""
+        from bench.modules import ModuleData
+        from core.db import Base
+
+        started = time.perf_counter()
+        data = ModuleData(self, orgs, plans)
+        data.build()
+        with self.engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:  # parents before children
+                if data.rows.get(table):
+                    self._insert(conn, table, data.rows[table], table.name)
+            first = (conn.execute(select(func.max(Event.id))).scalar() or 0) + 1
+            data.events.sort(key=lambda e: (e["occurred_on"], e["case_id"]))
+            for offset, row in enumerate(data.events):
+                row["id"] = first + offset
+            self._insert(conn, Event.__table__, data.events, "module events")
+        self._phase("module records", started)
+        return data.approved_grants
+
+    def ledger(self, orgs: list[OrgRows], plans: list[CasePlan], grants: dict[int, list[int]]) -> None:
+        """Each organisation's general book: ``TRANSACTIONS`` journal entries in all, shared as the
+        cases are, over ten years up to yesterday, with the hash chain ``post`` keeps
+        (``bench.ledger.open_bench_book`` and ``fill_transactions``, the ledger benchmark's own data)."""
+        from bench.ledger import fill_transactions, finish_fill, open_bench_book
+        from ledger.posting import general_book
+
+        started = time.perf_counter()
+        n_total = round(TRANSACTIONS * self.scale)
+        first = self.today.replace(year=self.today.year - YEARS, day=1)
+        last = self.today - timedelta(days=1)
+        total = 0
+        for index, spec in enumerate(ORGS):
+            n = round(n_total * spec.share) if index else n_total - sum(round(n_total * s.share) for s in ORGS[1:])
+            org_id = orgs[index].id
+            with Session(self.engine) as session:
+                book_id = general_book(session, org_id).id
+                session.commit()
+            rng = random.Random(self.seed + 10 + index)
+            with self.engine.begin() as conn:
+                names, funds = open_bench_book(conn, org_id, book_id, rng, first, last, LEDGER_EXTRA_ACCOUNTS)
+            cases = [p.id for p in plans if p.org == index]
+            fill_transactions(self.engine, book_id, n, rng, cases, names, funds, first, last, grants=grants.get(org_id, []),
+                              label=f"ledger {spec.slug[:7]}")
+            total += n
+        finish_fill(self.engine)
+        self.counts["journal transactions"] = total
+        self._phase("ledger", started)
 
     def _phase(self, name: str, started: float) -> None:
         self.timings[name] = time.perf_counter() - started
@@ -465,6 +535,8 @@ class Loader:
         link_rows: list[dict[str, Any]] = []
         participant_ids: list[int] = []
         self.names: dict[int, str] = {}
+        self.where: dict[int, tuple[str, str, str]] = {}  # participant -> (province, district, village)
+        self.relatives: dict[int, list[tuple[int, str]]] = {}  # participant -> [(relative's person id, relation)]
         next_id = 1
         prisoner_seq: dict[tuple[int, int, int], int] = {}
         for p, i in enumerate(first_case):
@@ -479,6 +551,7 @@ class Loader:
             person_rows.append(row)
             participant_ids.append(next_id)
             self.names[next_id] = row["name"]
+            self.where[next_id] = where
             pid = next_id
             next_id += 1
             for k in range(relatives[p]):
@@ -488,6 +561,7 @@ class Loader:
                 rsex = rsex or rng.choice(["male", "female"])
                 person_rows.append(person_row(rng, next_id, org_id, rsex, rng.randint(*ages), plan.opened, family if same_family else None, where))
                 link_rows.append({"org_id": org_id, "person_id": pid, "relative_id": next_id, "relation": relation.value})
+                self.relatives.setdefault(pid, []).append((next_id, relation.value))
                 next_id += 1
 
         case_rows: list[dict[str, Any]] = []
@@ -495,6 +569,7 @@ class Loader:
         for i, plan in enumerate(plans):
             plan.person_id = participant_ids[participant_of[i]]
             prison = rng.choices(range(len(PRISONS)), weights=PRISON_WEIGHTS)[0]
+            plan.prison = PRISONS[prison]
             key = (plan.org, prison, plan.opened.year)
             prisoner_seq[key] = prisoner_seq.get(key, 0) + 1
             created = _at(plan.opened, rng.getrandbits(16))
@@ -589,10 +664,13 @@ NEXT_STEPS = ["Discuss at the next visit", "Call the commune office", "Refer to 
 
 
 def _finish(engine: Engine, analyze: bool) -> None:
+    from core.db import Base
+
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            for table in ("persons", "person_links", "cases", "case_goals", "events", "users", "organisations"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+        if engine.dialect.name == "postgresql":  # rows were written with their ids: move every sequence past them
+            for table in Base.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.primary_key and isinstance(table.c.id.type, Integer):
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), coalesce((SELECT max(id) FROM {table.name}), 1))"))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))  # what autovacuum does soon after a load anyway
@@ -611,7 +689,9 @@ def _finish(engine: Engine, analyze: bool) -> None:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day the data ends (default: today).")
 @click.option("--force", is_flag=True, help="Replace an existing SQLite file.")
 @click.option("--analyze", is_flag=True, help="Run SQLite's ANALYZE at the end (the app itself never does; off by default). PostgreSQL is always analyzed.")
-def main(database_url: str, scale: float, seed: int, today: datetime | None, force: bool, analyze: bool) -> None:
+@click.option("--no-modules", is_flag=True, help="Leave the modules' tables empty.")
+@click.option("--no-ledger", is_flag=True, help="Leave the ledger empty.")
+def main(database_url: str, scale: float, seed: int, today: datetime | None, force: bool, analyze: bool, no_modules: bool, no_ledger: bool) -> None:
     """Fill an empty database with benchmark data of the design size."""
     day = today.date() if today else date.today()
     started = time.perf_counter()
@@ -621,7 +701,7 @@ def main(database_url: str, scale: float, seed: int, today: datetime | None, for
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _bulk_pragmas)
     migrated = time.perf_counter()
-    loader = Loader(engine, scale, seed, day)
+    loader = Loader(engine, scale, seed, day, with_modules=not no_modules, with_ledger=not no_ledger)
     try:
         loader.run()
         finished = time.perf_counter()

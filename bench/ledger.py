@@ -34,7 +34,7 @@ from typing import Any
 
 import click
 import sqlalchemy
-from sqlalchemy import Engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.context import Context
@@ -94,15 +94,15 @@ def usd(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def make_spec(rng: random.Random, day: date, case_ids: list[int]) -> Spec:
+def make_spec(rng: random.Random, day: date, case_ids: list[int], grant_ids: list[int] | None = None) -> Spec:
     """2-4 legs, USD and KHR, some cross-currency legs at a price; metadata as modules give it."""
     u = rng.random()
     meta: dict[str, Any] = {"plugin": rng.choice(PLUGINS)}
     links: list[str] = []
     if rng.random() < 0.5:
         meta["case_id"] = rng.choice(case_ids)
-    if rng.random() < 0.2:
-        meta["grant_id"] = g = rng.randint(1, 5_000)
+    if rng.random() < 0.2 and (grant_ids is None or grant_ids):
+        meta["grant_id"] = g = rng.randint(1, 5_000) if grant_ids is None else rng.choice(grant_ids)
         links.append(f"grant-{g}")
     fund, area = rng.choice(FUNDS), rng.choice(AREAS)
     expense = f"Expenses:Programme:{area}"
@@ -164,7 +164,7 @@ def posting_values(leg: Leg) -> tuple[int, str, str | None, str | None, int, str
 # --- filling a database ---------------------------------------------------------------------------
 
 
-def _bulk_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _bulk_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
     cursor.execute("PRAGMA cache_size=-1000000")
@@ -245,52 +245,56 @@ def case_ids(engine: Engine, book_id: int) -> list[int]:
         return list(conn.execute(select(Case.id).where(Case.org_id == org_id).order_by(Case.id)).scalars())
 
 
-def fill(engine: Engine, org_id: int, book_id: int, n: int, seed: int) -> None:
-    """Accounts, a monthly USD/KHR price and ``n`` transactions with their hash chain, as rows."""
-    from core.models import Case, Person
+def open_bench_book(conn: Connection, org_id: int, book_id: int, rng: random.Random, start: date = START, end: date = END,
+                    extra_accounts: tuple[tuple[str, str], ...] = ()) -> tuple[dict[str, int], dict[str, str]]:
+    """The bench chart of accounts (``ACCOUNTS`` and ``extra_accounts``) opened on ``start``, a fund
+    per donations account (if the ledger has funds) and a monthly USD/KHR price from ``start`` to
+    ``end``. Returns the account ids by name and the fund codes by income account."""
     from ledger.models import Account, Price
 
-    rng = random.Random(seed)
-    with engine.begin() as conn:
-        conn.execute(insert(Account.__table__), [
-            {"book_id": book_id, "name": name, "currencies": cur, "opened_on": START} for name, cur in ACCOUNTS
-        ])
-        person_ids = []
-        for k in range(CASES):  # the cases entries name in metadata case_id (post() checks they exist)
-            person_ids.append(conn.execute(insert(Person.__table__).values(org_id=org_id, name=f"Participant {k + 1}")).inserted_primary_key[0])
-        conn.execute(insert(Case.__table__), [{"org_id": org_id, "person_id": p, "opened_on": START} for p in person_ids])
-        funds = {}
-        if HAS_FUNDS:  # a fund per donations account, so post() files entries under it
-            from ledger.models import Fund
+    conn.execute(insert(Account.__table__), [
+        {"book_id": book_id, "name": name, "currencies": cur, "opened_on": start} for name, cur in (*ACCOUNTS, *extra_accounts)
+    ])
+    funds: dict[str, str] = {}
+    if HAS_FUNDS:  # a fund per donations account, so post() files entries under it
+        from ledger.models import Fund
 
-            funds = {f"Income:Donations:{f}": f.lower() for f in FUNDS}
-            conn.execute(insert(Fund.__table__), [
-                {"org_id": org_id, "code": code, "name": f"{code.title()} fund", "restricted": code != "general",
-                 "income_account": account, "opened_on": START} for account, code in funds.items()
-            ])
-        ids = dict(conn.execute(select(Account.id, Account.name).where(Account.book_id == book_id)).all())
-        names = {name: i for i, name in ids.items()}
-        prices, day = [], START
-        while day <= END:
-            prices.append({"org_id": org_id, "date": day, "base": "USD", "quote": "KHR", "rate": str(rng.randint(4000, 4150))})
-            day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-        conn.execute(insert(Price.__table__), prices)
+        funds = {f"Income:Donations:{f}": f.lower() for f in FUNDS}
+        conn.execute(insert(Fund.__table__), [
+            {"org_id": org_id, "code": code, "name": f"{code.title()} fund", "restricted": code != "general",
+             "income_account": account, "opened_on": start} for account, code in funds.items()
+        ])
+    names = {name: i for i, name in conn.execute(select(Account.id, Account.name).where(Account.book_id == book_id)).all()}
+    prices, day = [], start
+    while day <= end:
+        prices.append({"org_id": org_id, "date": day, "base": "USD", "quote": "KHR", "rate": str(rng.randint(4000, 4150))})
+        day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    conn.execute(insert(Price.__table__), prices)
+    return names, funds
+
+
+def fill_transactions(engine: Engine, book_id: int, n: int, rng: random.Random, cases: list[int], names: dict[str, int],
+                      funds: dict[str, str], start: date = START, end: date = END, grants: list[int] | None = None,
+                      label: str = "transactions") -> None:
+    """``n`` transactions of ``make_spec`` spread evenly from ``start`` to ``end``, written as rows
+    with what ``ledger.api.post`` would write: seq 1..n, signed minor amounts, weights, the
+    fund/case_id/grant_id columns and the book's hash chain (``ledger.chain``) from ``GENESIS``.
+    ``grants``: the ids metadata ``grant_id`` is drawn from (default 1..5,000)."""
+    with engine.connect() as conn:
         first_txn = (conn.execute(select(func.max(JournalTransaction.id))).scalar() or 0) + 1
         first_posting = (conn.execute(select(func.max(Posting.id))).scalar() or 0) + 1
-    cases = case_ids(engine, book_id)
-    days = (END - START).days + 1
+    days = (end - start).days + 1
     created = datetime(2026, 11, 1, tzinfo=UTC)
     prev, tid, pid = GENESIS, first_txn, first_posting
     t_table, p_table = JournalTransaction.__table__, Posting.__table__
-    label = f"{'transactions':>14}"
-    with click.progressbar(length=n, label=label, show_pos=True, width=30, hidden=not n) as bar:
+    with click.progressbar(length=n, label=f"{label:>14}", show_pos=True, width=30, hidden=not n) as bar:
         for commit_start in range(0, n, PER_COMMIT):
             with engine.begin() as conn:
-                for start in range(commit_start, min(n, commit_start + PER_COMMIT), BATCH):
+                for batch_start in range(commit_start, min(n, commit_start + PER_COMMIT), BATCH):
                     txns, postings = [], []
-                    for i in range(start, min(n, start + BATCH)):
+                    for i in range(batch_start, min(n, batch_start + BATCH)):
                         seq = i + 1
-                        spec = make_spec(rng, START + timedelta(days=i * days // n), cases)
+                        spec = make_spec(rng, start + timedelta(days=i * days // n), cases, grants)
                         values = [posting_values(leg) for leg in spec.legs]
                         fund = next((funds[leg.account] for leg in spec.legs if leg.account in funds), None)
                         if fund is not None:
@@ -320,14 +324,36 @@ def fill(engine: Engine, org_id: int, book_id: int, n: int, seed: int) -> None:
                     conn.execute(insert(t_table), txns)
                     conn.execute(insert(p_table), postings)
                     bar.update(len(txns))
+
+
+LEDGER_TABLES = ("ledger_books", "ledger_transactions", "ledger_postings", "ledger_accounts", "ledger_prices", "ledger_funds")
+
+
+def finish_fill(engine: Engine) -> None:
+    """After a bulk load: SQLite's WAL checkpointed; PostgreSQL's sequences moved past the ids written."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
             conn.commit()
-            for table in ("ledger_transactions", "ledger_postings", "ledger_accounts", "ledger_prices"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            for table in LEDGER_TABLES:
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM {table}), 1))"))
             conn.commit()
+
+
+def fill(engine: Engine, org_id: int, book_id: int, n: int, seed: int) -> None:
+    """Accounts, a monthly USD/KHR price and ``n`` transactions with their hash chain, as rows."""
+    from core.models import Case, Person
+
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        person_ids = []
+        for k in range(CASES):  # the cases entries name in metadata case_id (post() checks they exist)
+            person_ids.append(conn.execute(insert(Person.__table__).values(org_id=org_id, name=f"Participant {k + 1}")).inserted_primary_key[0])
+        conn.execute(insert(Case.__table__), [{"org_id": org_id, "person_id": p, "opened_on": START} for p in person_ids])
+        names, funds = open_bench_book(conn, org_id, book_id, rng)
+    fill_transactions(engine, book_id, n, rng, case_ids(engine, book_id), names, funds)
+    finish_fill(engine)
 
 
 def verify(engine: Engine, book_id: int, check_beancount: bool) -> None:
@@ -363,7 +389,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:9.2f}"
 
 
-def timed(fn, rounds: int) -> tuple[list[float], list[float], Any]:  # noqa: ANN001
+def timed(fn, rounds: int) -> tuple[list[float], list[float], Any]:
     walls, cpus, result = [], [], None
     for _ in range(rounds):
         w, c = time.perf_counter(), time.process_time()
@@ -433,8 +459,8 @@ def bench_trial_balance(engine: Engine, book_id: int, rounds: int) -> None:
             ctx = Context(session, None, None)  # type: ignore[arg-type]  # trial_balance_of reads ctx.session only
             return trial_balance_of(ctx, session.get(Book, book_id), on)
 
-    def part(fn):  # noqa: ANN001, ANN202
-        def run():  # noqa: ANN202
+    def part(fn):
+        def run():
             with factory() as session:
                 return fn(session, session.get(Book, book_id), on)
         return run
