@@ -48,9 +48,11 @@ def _ids(value: Any) -> set[str]:
 
 
 @litestar.get("/family-visits", opt={"permission": services.VIEW}, sync_to_thread=True, name="family-visits-list")
-def plan_list(ctx: Ctx, due: FromQuery[int] = 0) -> Template:
-    """Every visit plan with its last visit; ``due=1``: only families not visited in this period."""
-    return render(ctx, "family_visits/list.html", rows=services.plan_list(ctx, bool(due)), due=bool(due),
+def plan_list(ctx: Ctx, due: FromQuery[int] = 0, page: FromQuery[int] = 1) -> Template:
+    """The visit plans with their last visit, a page at a time; ``due=1``: only families not
+    visited in this period."""
+    rows, more = services.plan_list(ctx, bool(due), page)
+    return render(ctx, "family_visits/list.html", rows=rows, due=bool(due), page=max(1, page), more=more,
                   can_finance=ctx.user.can(services.FINANCE), can_settings=ctx.user.can(services.SETTINGS), money=services.money)
 
 

@@ -18,9 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup, escape
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core.plugin_api import (
     ActionRefused,
@@ -428,13 +429,14 @@ class Waiting:
     last_visit: date | None
 
 
-def not_visited(ctx: Any, limit: int = 20) -> tuple[list[Waiting], int]:
+def not_visited(ctx: Any, limit: int | None = 20) -> tuple[list[Waiting], int]:
     """Plans of prisoners still inside with no visit in the current period, longest waiting
-    first; the first ``limit`` and how many in all."""
+    first; the first ``limit`` (None: all) and how many in all."""
     plans = ctx.session.execute(
         select(VisitPlan, Case).join(Case, Case.id == VisitPlan.case_id)
         .where(VisitPlan.org_id == ctx.org_id, Case.org_id == ctx.org_id, Case.actual_release.is_(None),
                Case.status != CaseStatus.closed, VisitPlan.starts_on <= ctx.today)
+        .options(lazyload(VisitPlan.members))  # not shown: no query per 500 plans
     ).all()
     if not plans:
         return [], 0
@@ -445,7 +447,7 @@ def not_visited(ctx: Any, limit: int = 20) -> tuple[list[Waiting], int]:
     waiting = [Waiting(case, plan, last.get(plan.id)) for plan, case in plans
                if last.get(plan.id) is None or last[plan.id] < period_of(plan, ctx.today)]
     waiting.sort(key=lambda w: (w.last_visit or date.min, w.case.id))
-    return waiting[:limit], len(waiting)
+    return (waiting if limit is None else waiting[:limit]), len(waiting)
 
 
 def dashboard_panel(ctx: Context) -> str | None:
@@ -479,24 +481,40 @@ class PlanRow:
     visited_this_period: bool
 
 
-def plan_list(ctx: Context, due_only: bool = False) -> list[PlanRow]:
-    """Every plan of the organisation with its last visit, prisoners still inside first."""
-    plans = ctx.session.execute(
-        select(VisitPlan, Case).join(Case, Case.id == VisitPlan.case_id).where(VisitPlan.org_id == ctx.org_id, Case.org_id == ctx.org_id)
-    ).all()
-    last = dict(ctx.session.execute(
-        select(Visit.plan_id, func.max(Visit.visited_on)).where(Visit.org_id == ctx.org_id).group_by(Visit.plan_id)
-    ).all())
-    rows = []
-    for plan, case in plans:
-        seen = last.get(plan.id)
-        visited = seen is not None and seen >= period_of(plan, ctx.today)
-        inside = case.actual_release is None and case.status != CaseStatus.closed
-        if due_only and (visited or not inside):
-            continue
-        rows.append(PlanRow(case, plan, seen, visited))
-    rows.sort(key=lambda r: (r.case.actual_release is not None, r.visited_this_period, r.case.person.name))
-    return rows
+PER_PAGE = 50
+
+
+def plan_list(ctx: Context, due_only: bool = False, page: int = 1) -> tuple[list[PlanRow], bool]:
+    """One page of the organisation's plans with their last visit, and whether more follow:
+    prisoners still inside first, then by name; ``due_only``: only prisoners still inside whose
+    family has not visited in the current period of the plan. A fixed number of queries whatever
+    the number of plans (bench/README.md, issue 11)."""
+    inside = (Case.actual_release.is_(None)) & (Case.status != CaseStatus.closed)
+    query = (
+        select(VisitPlan, Case).join(Case, Case.id == VisitPlan.case_id).join(Person, Person.id == Case.person_id)
+        .where(VisitPlan.org_id == ctx.org_id, Case.org_id == ctx.org_id)
+        .options(lazyload(VisitPlan.members))  # the list does not show them
+        .order_by(sql_case((inside, 0), else_=1), Person.name, Case.id)
+    )
+    page = max(1, page)
+    if due_only:
+        # The due ones are found among the plans of prisoners still inside (the period depends on
+        # each plan), then paged here.
+        waiting, _total = not_visited(ctx, limit=None)
+        rows = [PlanRow(w.case, w.plan, w.last_visit, False) for w in waiting]
+        rows.sort(key=lambda r: (r.case.person.name, r.case.id))
+        chunk = rows[(page - 1) * PER_PAGE:page * PER_PAGE + 1]
+    else:
+        found = ctx.session.execute(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
+        last = dict(ctx.session.execute(
+            select(Visit.plan_id, func.max(Visit.visited_on))
+            .where(Visit.org_id == ctx.org_id, Visit.plan_id.in_([p.id for p, _c in found])).group_by(Visit.plan_id)
+        ).all()) if found else {}
+        chunk = []
+        for plan, case_ in found:
+            seen = last.get(plan.id)
+            chunk.append(PlanRow(case_, plan, seen, seen is not None and seen >= period_of(plan, ctx.today)))
+    return chunk[:PER_PAGE], len(chunk) > PER_PAGE
 
 
 # --- the monthly subsidy sheet ---------------------------------------------------------------------

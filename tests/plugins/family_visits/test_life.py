@@ -206,3 +206,48 @@ def test_roles_that_record_and_plan(planned, client_for, db: Session) -> None:  
     assert fresh(db).scalar(select(VisitPlan)).interval_months == 2
     moved = plan_form(planned, starts_on=TODAY.strftime("%Y-%m"))
     refused(send(client_for(Role.programme_officer, "a"), f"/family-visits/cases/{planned.case.id}/plan", moved), "first month cannot change", "starts_on")
+
+
+def test_the_list_of_plans_is_paged_with_a_fixed_number_of_queries(make_family, books, client_for, app, db: Session) -> None:  # noqa: ANN001
+    """55 families with a plan: the list shows 50 (prisoners inside first, by name) and a link to
+    the rest; the statements of a page do not grow with the plans."""
+    from sqlalchemy import event
+
+    books("a")
+    manager = client_for(Role.case_manager, "a")
+    families = []
+    for n in range(55):
+        family = make_family("a", f"Prisoner {n:02d}")
+        assert send(manager, f"/family-visits/cases/{family.case.id}/plan", plan_form(family)).status_code == 303
+        families.append(family)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        first = manager.get("/family-visits")
+        at_55 = len(statements)
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    assert first.status_code == 200 and first.text.count('<tr data-case="') == 50
+    assert 'data-case="%d"' % families[0].case.id in first.text and 'data-case="%d"' % families[54].case.id not in first.text
+    assert 'href="/family-visits?page=2"' in first.text
+    second = manager.get("/family-visits?page=2")
+    assert second.text.count('<tr data-case="') == 5 and 'data-case="%d"' % families[54].case.id in second.text
+    assert 'href="/family-visits?page=1"' in second.text and "page=3" not in second.text
+    due = manager.get("/family-visits?due=1")
+    assert due.text.count('<tr data-case="') == 50 and 'href="/family-visits?due=1&amp;page=2"' in due.text
+    assert manager.get("/family-visits?due=1&page=2").text.count('<tr data-case="') == 5
+
+    for n in range(10):  # more plans, with members: the page's statements stay the same
+        family = make_family("a", f"Later {n:02d}")
+        assert send(manager, f"/family-visits/cases/{family.case.id}/plan", plan_form(family)).status_code == 303
+    statements.clear()
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        manager.get("/family-visits")
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    assert len(statements) == at_55, statements
