@@ -524,15 +524,19 @@ def bench_export(engine: Engine, book_id: int, rounds: int) -> None:
     click.echo(f"  ratio book_text / printer (medians): {ratio:.2f}x, CPU {cpu_ratio:.2f}x   (target: within 1.5x); {len(built):,} entries, {text_len / 1e6:.1f} MB of text")
 
 
-def machine() -> str:
-    model = "?"
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo ("?" where there is none)."""
     try:
         for row in Path("/proc/cpuinfo").read_text().splitlines():
             if row.startswith("model name"):
-                model = row.split(":", 1)[1].strip()
-                break
+                return row.split(":", 1)[1].strip()
     except OSError:
         pass
+    return "?"
+
+
+def machine() -> str:
+    model = cpu_model()
     import beancount
 
     return (f"CPU {model} ({os.cpu_count()} CPUs, allowed {sorted(os.sched_getaffinity(0))}); Python {platform.python_version()}; "

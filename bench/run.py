@@ -557,14 +557,9 @@ def sample_requests(client: Any, scenario: Scenario, rounds: int) -> None:
 def machine(picked: dict[str, Any] | None = None) -> dict[str, str]:
     import sqlalchemy
 
-    model = "?"
-    try:
-        for row in Path("/proc/cpuinfo").read_text().splitlines():
-            if row.startswith("model name"):
-                model = row.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench.ledger import cpu_model
+
+    model = cpu_model()
     out = {
         "cpu": f"{model}, {os.cpu_count()} CPUs (this process may use {sorted(os.sched_getaffinity(0))})",
         "memory": f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
