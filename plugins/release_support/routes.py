@@ -65,13 +65,18 @@ def _amount(minor: int | None, currency: str) -> str:
 # --- the list --------------------------------------------------------------------------------------
 
 
+PER_PAGE = 50
+
+
 @litestar.get("/release-support", opt={"permission": services.VIEW}, sync_to_thread=True, name="release-support-list")
-def record_list(ctx: Ctx) -> Template:
-    """Every release-day record, newest first, with its cash and starter pack."""
-    rows = services.records(ctx, limit=500)
+def record_list(ctx: Ctx, page: FromQuery[int] = 1) -> Template:
+    """The release-day records, newest first, 50 a page, with their cash and starter pack."""
+    page = max(1, page)
+    rows = services.records(ctx, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
+    rows, more = rows[:PER_PAGE], len(rows) > PER_PAGE
     return render(ctx, "release_support/list.html", rows=rows, cases=services.cases_by_id(ctx, {r.case_id for r in rows}),
                   names={i.id: i.name for i in services.items(ctx)}, money=services.money, pack_cost=services.pack_cost,
-                  can_settings=ctx.user.can(services.SETTINGS))
+                  can_settings=ctx.user.can(services.SETTINGS), page=page, more=more)
 
 
 def _table_response(ctx: Context, kind: str) -> Response[Any]:

@@ -497,12 +497,13 @@ def reverse_record(ctx: Any, record: ReleaseRecord, data: ReverseIn) -> ReleaseR
     return record
 
 
-def records(ctx: Any, case: Case | None = None, limit: int = 1000) -> list[ReleaseRecord]:
-    """Release-day records, newest first (of one case, or of the organisation)."""
+def records(ctx: Any, case: Case | None = None, limit: int = 1000, offset: int = 0) -> list[ReleaseRecord]:
+    """Release-day records, newest first (of one case, or of the organisation), ``limit`` of them
+    after the first ``offset``."""
     query = select(ReleaseRecord).where(ReleaseRecord.org_id == ctx.org_id)
     if case is not None:
         query = query.where(ReleaseRecord.case_id == case.id)
-    return list(ctx.session.scalars(query.order_by(ReleaseRecord.given_on.desc(), ReleaseRecord.id.desc()).limit(limit)))
+    return list(ctx.session.scalars(query.order_by(ReleaseRecord.given_on.desc(), ReleaseRecord.id.desc()).limit(limit).offset(offset)))
 
 
 def cases_by_id(ctx: Any, ids: set[int]) -> dict[int, Case]:

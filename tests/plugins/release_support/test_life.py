@@ -311,3 +311,22 @@ def test_a_count_in_superscript_digits_is_refused_not_a_server_error(make_case, 
     refused(send(manager, url, record_form(food_days="²")), "Enter a whole number", "food_days")
     assert counts(db) == before
     assert send(manager, url, record_form(**{f"qty_{stock.soap.id}": "១"})).status_code == 303
+
+
+def test_the_list_of_records_is_paged(make_case, books, client_for, monkeypatch) -> None:  # noqa: ANN001
+    """Newest first, a page at a time (50; 2 here), with links to the next and previous pages."""
+    from plugins.release_support import routes
+
+    books("a")
+    manager = client_for(Role.case_manager, "a")
+    made = []
+    for n in range(3):
+        case = make_case("a", f"Sok {n}")
+        assert send(manager, f"/release-support/cases/{case.id}/records", record_form()).status_code == 303
+        made.append(case)
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    first, second = manager.get("/release-support"), manager.get("/release-support?page=2")
+    shown = [[c.id for c in made if f"/release-support/cases/{c.id}" in page.text] for page in (first, second)]
+    assert sorted(shown[0] + shown[1]) == [c.id for c in made] and (len(shown[0]), len(shown[1])) == (2, 1)
+    assert 'href="/release-support?page=2"' in first.text and "page=0" not in first.text
+    assert 'href="/release-support?page=1"' in second.text and "page=3" not in second.text
