@@ -65,6 +65,7 @@ from core.services.consent import has_consent
 from core.services.events import record_event
 from core.services.persons import families_of, family_of, get_person
 from core.services.privacy import anonymised_name, case_ids_of, erase_attachments, exported_row
+from core.services.outcomes import add_months
 from core.services.programme import by_month
 from core.validation import parse
 from core.web.deps import Ctx, Db
@@ -110,6 +111,7 @@ __all__ = [
     "Role",
     "User",
     "act",
+    "add_months",
     "anonymised_name",
     "attachment_content",
     "by_month",

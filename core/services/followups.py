@@ -15,7 +15,6 @@ feed read them), what escalates to whom, the follow-up policy form and the calen
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -32,17 +31,10 @@ from core.errors import InvalidInput
 from core.i18n import gettext as _
 from core.models import CalendarFeed, Case, CaseStatus, Event, Membership, Organisation, Person, Role, User, utcnow
 from core.schemas import FollowUpPolicyIn
+from core.services.outcomes import add_months
 
 Unit = Literal["days", "months"]
 UNITS: tuple[Unit, ...] = ("days", "months")
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved by whole calendar months, clamped to the last day of a shorter month."""
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 @dataclass(frozen=True)

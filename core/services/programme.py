@@ -34,7 +34,8 @@ from sqlalchemy.orm import aliased
 from core.context import Context
 from core.contributions import Breakdown, BreakdownRow, Indicator
 from core.models import Case, CaseStatus, Event
-from core.services.followups import Policy, add_months, due_visits
+from core.services.followups import Policy, due_visits
+from core.services.outcomes import add_months
 
 FOLLOW_UP_KIND = "core.follow_up_visit"
 MONTHS = 12

@@ -32,6 +32,7 @@ from core.plugin_api import (
     Person,
     RecordNotFound,
     User,
+    add_months,
     by_month,
     families_of,
     family_of,
@@ -121,19 +122,6 @@ def money(minor: int | None, currency: str | None) -> Decimal:
 def label(value: str) -> str:
     """The translated label of one of the module's choice values (a kind, a purpose, a status)."""
     return _(LABELS[value]) if value in LABELS else value
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (the last day of a shorter month when needed)."""
-    total = day.year * 12 + day.month - 1 + months
-    year, month = divmod(total, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _event(ctx: Context, case: Case, kind: str, on: date, summary: str, payload: Any) -> None:
